@@ -1,0 +1,99 @@
+"""Argument checks shared by every public function of :mod:`rnnlab`.
+
+Each helper raises ``TypeError`` or ``ValueError`` with a message that names the argument,
+what was expected and what came, so a learner who passes a wrong shape reads the fix in the
+error itself.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+__all__ = [
+    "check_int", "check_float", "check_choice", "check_array", "check_tensor", "describe",
+]
+
+
+def describe(x) -> str:
+    """Short description of an array-like value for error messages."""
+    if isinstance(x, torch.Tensor):
+        return f"torch.Tensor of shape {tuple(x.shape)} and dtype {x.dtype}"
+    if isinstance(x, np.ndarray):
+        return f"numpy array of shape {x.shape} and dtype {x.dtype}"
+    return f"{type(x).__name__} ({x!r:.60})"
+
+
+def check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` if it is an int within ``[minimum, maximum]``; raise otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {describe(value)}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return int(value)
+
+
+def check_float(value, name: str, *, minimum: float | None = None, maximum: float | None = None,
+                strict_min: bool = False) -> float:
+    """Return ``value`` as float if it is a real number in range; raise otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, got {describe(value)}")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if minimum is not None and (value < minimum or (strict_min and value == minimum)):
+        op = ">" if strict_min else ">="
+        raise ValueError(f"{name} must be {op} {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def check_choice(value, name: str, choices: Sequence[str]) -> str:
+    """Return ``value`` if it is one of ``choices``; raise a ValueError that lists them."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+    return value
+
+
+def _check_shape(shape, ndim, shape_spec, name, what):
+    if ndim is not None and len(shape) != ndim:
+        hint = f" {shape_spec}" if shape_spec else ""
+        raise ValueError(f"{name} must have {ndim} dimensions{hint}, got {what}")
+    if shape_spec is not None and isinstance(shape_spec, tuple):
+        for axis, (want, got) in enumerate(zip(shape_spec, shape)):
+            if isinstance(want, int) and want != got:
+                raise ValueError(
+                    f"{name} must have size {want} on axis {axis} (expected shape "
+                    f"{shape_spec}), got {what}")
+
+
+def check_array(x, name: str, *, ndim: int | None = None, shape: tuple | None = None,
+                floating: bool = True) -> np.ndarray:
+    """Check a NumPy array's type, number of dimensions, fixed sizes and dtype.
+
+    ``shape`` may mix ints (fixed sizes) and strings (free sizes, used in the message),
+    e.g. ``shape=("B", "T", 3)``.
+    """
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{name} must be a numpy array, got {describe(x)}")
+    _check_shape(x.shape, ndim if ndim is not None else (len(shape) if shape else None),
+                 shape, name, describe(x))
+    if floating and not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(f"{name} must have a floating dtype (float32 or float64), got {describe(x)}")
+    return x
+
+
+def check_tensor(x, name: str, *, ndim: int | None = None, shape: tuple | None = None,
+                 floating: bool = True) -> torch.Tensor:
+    """Check a torch tensor's type, number of dimensions, fixed sizes and dtype (see check_array)."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {describe(x)}")
+    _check_shape(tuple(x.shape), ndim if ndim is not None else (len(shape) if shape else None),
+                 shape, name, describe(x))
+    if floating and not x.is_floating_point():
+        raise TypeError(f"{name} must have a floating dtype (float32 or float64), got {describe(x)}")
+    return x

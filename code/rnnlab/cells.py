@@ -1,0 +1,126 @@
+"""Recurrent cells written from scratch in PyTorch (chapter 1; gated cells in chapter 4).
+
+A *cell* computes one time step: ``cell(x_t, state) -> state``, with ``x_t`` of shape
+``(B, D)``. ``cell.init_state(B)`` gives the zero state and ``cell.hidden(state)`` the part of
+the state that is the output ``h_t`` (for the vanilla RNN the state *is* ``h_t``).
+Parameter names follow the equations of the chapters:
+
+.. math:: h_t = \\phi(W_{xh} x_t + W_{hh} h_{t-1} + b_h)
+
+``load_from_torch`` / ``to_torch`` copy weights from and to PyTorch's fused ``torch.nn.RNN``
+so the chapters can prove the from-scratch code equal to the library.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from ._validate import check_choice, check_int, check_tensor
+
+__all__ = ["ACTIVATIONS", "RNNCell", "make_cell", "register_cell", "CELL_TYPES"]
+
+#: Activation functions a vanilla cell can use, by name.
+ACTIVATIONS = {
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "sigmoid": torch.sigmoid,
+    "identity": lambda a: a,
+}
+
+
+class RNNCell(nn.Module):
+    """Vanilla (Elman) recurrent cell: ``h_t = act(W_xh x_t + W_hh h_prev + b_h)``.
+
+    Initialised like ``torch.nn.RNNCell``: every entry uniform in ``(-1/sqrt(H), 1/sqrt(H))``.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh",
+                 bias: bool = True):
+        super().__init__()
+        self.input_size = check_int(input_size, "input_size", minimum=1)
+        self.hidden_size = check_int(hidden_size, "hidden_size", minimum=1)
+        self.nonlinearity = check_choice(nonlinearity, "nonlinearity", list(ACTIVATIONS))
+        self.act = ACTIVATIONS[nonlinearity]
+        self.W_xh = nn.Parameter(torch.empty(hidden_size, input_size))   # (H, D)
+        self.W_hh = nn.Parameter(torch.empty(hidden_size, hidden_size))  # (H, H)
+        self.b_h = nn.Parameter(torch.empty(hidden_size)) if bias else None  # (H,)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for p in self.parameters():
+            nn.init.uniform_(p, -bound, bound)
+
+    def init_state(self, batch_size: int, device=None, dtype=None) -> torch.Tensor:
+        """Zero state of shape ``(B, H)`` on the parameters' device and dtype by default."""
+        ref = self.W_hh
+        return torch.zeros(batch_size, self.hidden_size, device=device or ref.device,
+                           dtype=dtype or ref.dtype)
+
+    @staticmethod
+    def hidden(state: torch.Tensor) -> torch.Tensor:
+        """The output part of the state (here the whole state)."""
+        return state
+
+    def preactivation(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
+        """``a_t = W_xh x_t + W_hh h_prev + b_h``, shape ``(B, H)``."""
+        a = x_t @ self.W_xh.T + h_prev @ self.W_hh.T  # (B, H)
+        return a if self.b_h is None else a + self.b_h
+
+    def forward(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
+        check_tensor(x_t, "x_t", shape=("B", self.input_size))
+        check_tensor(h_prev, "h_prev", shape=(x_t.shape[0], self.hidden_size))
+        return self.act(self.preactivation(x_t, h_prev))  # (B, H)
+
+    # -- weights from and to torch.nn.RNN ------------------------------------------------
+    def load_from_torch(self, module: nn.RNN, layer: int = 0) -> "RNNCell":
+        """Copy layer ``layer`` of a ``torch.nn.RNN`` into this cell (its two biases summed)."""
+        if not isinstance(module, (nn.RNN, nn.RNNCell)):
+            raise TypeError(f"module must be torch.nn.RNN or RNNCell, got {type(module).__name__}")
+        if module.nonlinearity != self.nonlinearity:
+            raise ValueError(f"module uses nonlinearity {module.nonlinearity!r}, "
+                             f"this cell {self.nonlinearity!r}")
+        sfx = "" if isinstance(module, nn.RNNCell) else f"_l{check_int(layer, 'layer', minimum=0)}"
+        W_ih, W_hh = getattr(module, "weight_ih" + sfx), getattr(module, "weight_hh" + sfx)
+        if W_ih.shape != self.W_xh.shape or W_hh.shape != self.W_hh.shape:
+            raise ValueError(f"shape mismatch: torch module has weight_ih {tuple(W_ih.shape)}, "
+                             f"weight_hh {tuple(W_hh.shape)}; cell expects {tuple(self.W_xh.shape)}, "
+                             f"{tuple(self.W_hh.shape)}")
+        with torch.no_grad():
+            self.W_xh.copy_(W_ih)
+            self.W_hh.copy_(W_hh)
+            if self.b_h is not None:
+                self.b_h.copy_(getattr(module, "bias_ih" + sfx) + getattr(module, "bias_hh" + sfx))
+        return self
+
+    def to_torch(self) -> nn.RNN:
+        """A one-layer, batch-first ``torch.nn.RNN`` with this cell's weights."""
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"torch.nn.RNN supports tanh and relu, not {self.nonlinearity!r}")
+        rnn = nn.RNN(self.input_size, self.hidden_size, nonlinearity=self.nonlinearity,
+                     bias=self.b_h is not None, batch_first=True).to(self.W_hh)
+        with torch.no_grad():
+            rnn.weight_ih_l0.copy_(self.W_xh)
+            rnn.weight_hh_l0.copy_(self.W_hh)
+            if self.b_h is not None:
+                rnn.bias_ih_l0.copy_(self.b_h)
+                rnn.bias_hh_l0.zero_()
+        return rnn
+
+
+#: Cell classes by name; chapter 4 registers "lstm" and "gru".
+CELL_TYPES: dict[str, type] = {"rnn": RNNCell}
+
+
+def register_cell(name: str, cls: type) -> type:
+    """Make ``make_cell(name, ...)`` build ``cls``."""
+    CELL_TYPES[name] = cls
+    return cls
+
+
+def make_cell(kind: str, input_size: int, hidden_size: int, **kwargs) -> nn.Module:
+    """Build a cell by name: ``make_cell("rnn", D, H, nonlinearity="relu")``."""
+    check_choice(kind, "kind", list(CELL_TYPES))
+    return CELL_TYPES[kind](input_size, hidden_size, **kwargs)

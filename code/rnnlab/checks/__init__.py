@@ -1,0 +1,6 @@
+"""Automatic checks of the exercises, one module per chapter (``ch01``, ``ch02``, ...).
+
+Call them as ``rnnlab.checks.<name>(answer)``; see :mod:`rnnlab.checks._core` for what a check
+prints, returns and raises.
+"""
+from ._core import CheckFailed, CheckResult  # noqa: F401

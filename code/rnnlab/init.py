@@ -1,0 +1,116 @@
+"""Weight initialisers (chapters 3 and 5).
+
+Each function returns a new tensor of the requested shape (rows = fan-out, columns = fan-in,
+as in ``torch.nn.Linear``) drawn with an explicit ``torch.Generator`` so experiments do not
+depend on what ran before. :func:`init_recurrent_` applies a scheme to a cell's ``W_hh``.
+
+==================  =====================================  ===========================
+name                rule                                   reference
+==================  =====================================  ===========================
+``xavier``          U(-a, a), a = sqrt(6/(fan_in+fan_out))  Glorot & Bengio (2010)
+``xavier_normal``   N(0, 2/(fan_in+fan_out))               Glorot & Bengio (2010)
+``he``              N(0, 2/fan_in)                         He et al. (2015)
+``orthogonal``      Q of a QR decomposition, signs fixed   Saxe et al. (2013)
+``identity``        I (square only)                        Le et al. (2015), IRNN
+==================  =====================================  ===========================
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from ._validate import check_choice, check_float, check_int
+
+__all__ = ["xavier_uniform", "xavier_normal", "he_normal", "orthogonal", "scaled_orthogonal",
+           "identity", "INITIALIZERS", "init_recurrent_", "spectral_norm", "spectral_radius"]
+
+
+def _shape(rows, cols):
+    return check_int(rows, "rows", minimum=1), check_int(cols, "cols", minimum=1)
+
+
+def _gen(generator):
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    return generator
+
+
+def xavier_uniform(rows: int, cols: int, *, gain: float = 1.0, generator=None,
+                   dtype=torch.float32) -> torch.Tensor:
+    """Glorot/Xavier uniform: variance ``gain**2 * 2 / (fan_in + fan_out)``."""
+    rows, cols = _shape(rows, cols)
+    a = gain * math.sqrt(6.0 / (rows + cols))
+    return (torch.rand(rows, cols, generator=_gen(generator), dtype=dtype) * 2 - 1) * a
+
+
+def xavier_normal(rows: int, cols: int, *, gain: float = 1.0, generator=None,
+                  dtype=torch.float32) -> torch.Tensor:
+    """Glorot/Xavier normal: ``N(0, gain**2 * 2 / (fan_in + fan_out))``."""
+    rows, cols = _shape(rows, cols)
+    std = gain * math.sqrt(2.0 / (rows + cols))
+    return torch.randn(rows, cols, generator=_gen(generator), dtype=dtype) * std
+
+
+def he_normal(rows: int, cols: int, *, generator=None, dtype=torch.float32) -> torch.Tensor:
+    """He/Kaiming normal for ReLU layers: ``N(0, 2 / fan_in)`` with fan_in = ``cols``."""
+    rows, cols = _shape(rows, cols)
+    return torch.randn(rows, cols, generator=_gen(generator), dtype=dtype) * math.sqrt(2.0 / cols)
+
+
+def orthogonal(rows: int, cols: int | None = None, *, generator=None,
+               dtype=torch.float32) -> torch.Tensor:
+    """A random (semi-)orthogonal matrix, uniformly distributed (Haar) for square shapes."""
+    cols = rows if cols is None else cols
+    rows, cols = _shape(rows, cols)
+    big, small = max(rows, cols), min(rows, cols)
+    a = torch.randn(big, small, generator=_gen(generator), dtype=torch.float64)
+    q, r = torch.linalg.qr(a)                      # (big, small)
+    q = q * torch.sign(torch.diagonal(r))           # sign fix makes the distribution uniform
+    q = q if rows >= cols else q.T
+    return q.to(dtype)
+
+
+def scaled_orthogonal(n: int, scale: float, *, generator=None, dtype=torch.float32) -> torch.Tensor:
+    """``scale * Q`` with Q random orthogonal ``(n, n)``: every singular value, and every
+    eigenvalue's modulus, equals ``scale``."""
+    scale = check_float(scale, "scale", minimum=0.0)
+    return scale * orthogonal(n, generator=generator, dtype=dtype)
+
+
+def identity(rows: int, cols: int | None = None, *, generator=None,
+             dtype=torch.float32) -> torch.Tensor:
+    """The identity matrix (IRNN initialisation of ``W_hh``); ``generator`` is ignored."""
+    cols = rows if cols is None else cols
+    rows, cols = _shape(rows, cols)
+    if rows != cols:
+        raise ValueError(f"identity initialisation needs a square matrix, got ({rows}, {cols})")
+    return torch.eye(rows, dtype=dtype)
+
+
+INITIALIZERS = {"xavier": xavier_uniform, "xavier_normal": xavier_normal, "he": he_normal,
+                "orthogonal": orthogonal, "identity": identity}
+
+
+def init_recurrent_(cell, scheme: str, *, scale: float = 1.0, generator=None):
+    """Overwrite ``cell.W_hh`` in place with ``scale * INITIALIZERS[scheme](H, H)``."""
+    check_choice(scheme, "scheme", list(INITIALIZERS))
+    if not hasattr(cell, "W_hh"):
+        raise TypeError(f"cell must have a W_hh parameter, got {type(cell).__name__}")
+    rows, cols = cell.W_hh.shape
+    w = INITIALIZERS[scheme](rows, cols, generator=generator, dtype=cell.W_hh.dtype)
+    with torch.no_grad():
+        cell.W_hh.copy_(check_float(scale, "scale") * w)
+    return cell
+
+
+def spectral_norm(W: torch.Tensor) -> float:
+    """Largest singular value of a matrix."""
+    return float(torch.linalg.matrix_norm(W.detach().double(), ord=2))
+
+
+def spectral_radius(W: torch.Tensor) -> float:
+    """Largest modulus of an eigenvalue of a square matrix."""
+    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+        raise ValueError(f"W must be a square matrix, got shape {tuple(W.shape)}")
+    return float(torch.linalg.eigvals(W.detach().double()).abs().max())

@@ -1,0 +1,112 @@
+"""Reading, stripping and inspecting the chapter notebooks (tests, student edition, tooling).
+
+``python -m rnnlab.notebooks strip chapters/*.ipynb`` removes outputs and execution counts in
+place (what every committed notebook must look like). The helpers below are shared by the
+hygiene tests and :mod:`rnnlab.student`, so "what is a solution cell" is decided in one place.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+__all__ = ["read", "write", "strip", "source", "tags", "exercise_labels", "solution_spans",
+           "is_starter", "starter_label", "is_check"]
+
+_EXERCISE = re.compile(r"```+\{exercise\}[^\n]*\n(?:[^\n]*\n)*?:label:\s*(ex-\d\d-\d+)", re.M)
+_SOL_START = re.compile(r"\{solution-start\}\s*(ex-\d\d-\d+)")
+_SOL_END = re.compile(r"\{solution-end\}")
+_STARTER = re.compile(r"\A#\s*starter:\s*(ex-\d\d-\d+)")
+
+
+def read(path) -> dict:
+    """The notebook at ``path`` as a JSON dict (nbformat 4)."""
+    path = Path(path)
+    if path.suffix != ".ipynb":
+        raise ValueError(f"expected a .ipynb file, got {path}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def write(nb: dict, path) -> None:
+    """Write ``nb`` as Jupyter does (indent 1, trailing newline)."""
+    Path(path).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def tags(cell: dict) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def strip(nb: dict) -> dict:
+    """Remove outputs, execution counts and volatile metadata in place; return ``nb``."""
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+        meta = cell.get("metadata", {})
+        for key in ("execution", "collapsed", "scrolled"):
+            meta.pop(key, None)
+    nb.get("metadata", {}).pop("widgets", None)
+    return nb
+
+
+def exercise_labels(nb: dict) -> list[str]:
+    """Labels of the exercises (``ex-NN-n``) in order of appearance."""
+    return [m for c in nb["cells"] if c["cell_type"] == "markdown"
+            for m in _EXERCISE.findall(source(c))]
+
+
+def solution_spans(nb: dict) -> dict[str, tuple[int, int]]:
+    """``{label: (first, last)}`` cell indices of each gated solution, both ends included."""
+    spans, open_label, start = {}, None, None
+    for i, c in enumerate(nb["cells"]):
+        if c["cell_type"] != "markdown":
+            continue
+        text = source(c)
+        m = _SOL_START.search(text)
+        if m:
+            if open_label is not None:
+                raise ValueError(f"solution of {open_label} (cell {start}) is not closed before "
+                                 f"cell {i} opens {m.group(1)}")
+            open_label, start = m.group(1), i
+        if _SOL_END.search(text):
+            if open_label is None:
+                raise ValueError(f"cell {i} closes a solution that was never opened")
+            spans[open_label] = (start, i)
+            open_label = None
+    if open_label is not None:
+        raise ValueError(f"solution of {open_label} (cell {start}) is never closed")
+    return spans
+
+
+def starter_label(cell: dict) -> str | None:
+    m = _STARTER.match(source(cell)) if cell.get("cell_type") == "code" else None
+    return m.group(1) if m else None
+
+
+def is_starter(cell: dict) -> bool:
+    return starter_label(cell) is not None
+
+
+def is_check(cell: dict) -> bool:
+    return cell.get("cell_type") == "code" and "checks." in source(cell)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 2 or argv[0] != "strip":
+        print("usage: python -m rnnlab.notebooks strip NOTEBOOK.ipynb [...]", file=sys.stderr)
+        return 2
+    for name in argv[1:]:
+        nb = read(name)
+        write(strip(nb), name)
+    print(f"stripped {len(argv) - 1} notebook(s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,75 @@
+"""The training loop every chapter uses (introduced in chapter 1).
+
+:func:`fit` is deliberately plain: a fixed number of optimisation *steps* (not epochs, not
+seconds, so results do not depend on the machine's speed), a batch function that makes data,
+gradient clipping as a visible argument, and a history of the loss and of the gradient norm
+before clipping. It draws nothing; the chapters plot the history.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from ._validate import check_choice, check_float, check_int
+
+__all__ = ["fit", "global_grad_norm", "OPTIMIZERS"]
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
+
+
+def global_grad_norm(parameters) -> float:
+    """The Euclidean norm of all gradients together (as ``clip_grad_norm_`` computes it)."""
+    grads = [p.grad.detach().flatten() for p in parameters if p.grad is not None]
+    if not grads:
+        return 0.0
+    return float(torch.linalg.vector_norm(torch.cat(grads)))
+
+
+def fit(model: nn.Module, batch_fn: Callable[[int], tuple], loss_fn: Callable, *, steps: int,
+        lr: float = 1e-2, optimizer: str = "adam", clip_norm: float | None = None,
+        device: torch.device | str | None = None, progress: bool = True, desc: str = "training",
+        callback: Callable[[int, dict], None] | None = None) -> dict:
+    """Train ``model`` for ``steps`` optimisation steps and return its history.
+
+    ``batch_fn(step) -> (x, y)`` makes the data of one step; ``loss_fn(model(x), y)`` is a scalar.
+    ``clip_norm`` rescales the gradient so its global norm is at most that value (``None``: no
+    clipping). The history has lists ``"step"``, ``"loss"`` and ``"grad_norm"`` (the norm before
+    clipping), one entry per step. ``callback(step, history)`` runs after each step.
+    """
+    steps = check_int(steps, "steps", minimum=1)
+    lr = check_float(lr, "lr", minimum=0.0, strict_min=True)
+    check_choice(optimizer, "optimizer", list(OPTIMIZERS))
+    if clip_norm is not None:
+        clip_norm = check_float(clip_norm, "clip_norm", minimum=0.0, strict_min=True)
+    if device is not None:
+        model.to(device)
+    device = next(model.parameters()).device
+    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
+    history = {"step": [], "loss": [], "grad_norm": []}
+    model.train()
+    bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5)
+    for step in bar:
+        x, y = batch_fn(step)
+        x, y = x.to(device), y.to(device)
+        loss = loss_fn(model(x), y)
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower lr or clip")
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if clip_norm is not None:
+            norm = float(nn.utils.clip_grad_norm_(model.parameters(), clip_norm))
+        else:
+            norm = global_grad_norm(model.parameters())
+        opt.step()
+        history["step"].append(step)
+        history["loss"].append(loss.item())
+        history["grad_norm"].append(norm)
+        if step % 20 == 0 or step == steps - 1:
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+        if callback is not None:
+            callback(step, history)
+    model.eval()
+    return history
