@@ -82,7 +82,13 @@ class RNNCell(nn.Module):
         if module.nonlinearity != self.nonlinearity:
             raise ValueError(f"module uses nonlinearity {module.nonlinearity!r}, "
                              f"this cell {self.nonlinearity!r}")
-        sfx = "" if isinstance(module, nn.RNNCell) else f"_l{check_int(layer, 'layer', minimum=0)}"
+        if isinstance(module, nn.RNNCell):
+            sfx = ""
+        else:
+            sfx = f"_l{check_int(layer, 'layer', minimum=0, maximum=module.num_layers - 1)}"
+        if module.bias != (self.b_h is not None):
+            raise ValueError(f"bias mismatch: torch module has bias={module.bias}, "
+                             f"this cell bias={self.b_h is not None}")
         W_ih, W_hh = getattr(module, "weight_ih" + sfx), getattr(module, "weight_hh" + sfx)
         if W_ih.shape != self.W_xh.shape or W_hh.shape != self.W_hh.shape:
             raise ValueError(f"shape mismatch: torch module has weight_ih {tuple(W_ih.shape)}, "

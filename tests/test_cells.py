@@ -1,0 +1,157 @@
+"""Unit tests of rnnlab.cells: the from-scratch RNNCell against torch.nn.RNN / RNNCell."""
+import pytest
+import torch
+from torch import nn
+
+from rnnlab.cells import ACTIVATIONS, CELL_TYPES, RNNCell, make_cell, register_cell
+from rnnlab.models import RecurrentLayer
+
+D, H, B, T = 3, 5, 4, 7
+
+
+def _x(*shape, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, generator=g, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_cell_equals_torch_rnncell_after_load(nonlinearity):
+    torch.manual_seed(1)
+    ref = nn.RNNCell(D, H, nonlinearity=nonlinearity).double()
+    cell = RNNCell(D, H, nonlinearity).double().load_from_torch(ref)
+    x_t, h_prev = _x(B, D), _x(B, H, seed=1)
+    assert torch.max(torch.abs(cell(x_t, h_prev) - ref(x_t, h_prev))) < 1e-12
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_unrolled_cell_equals_torch_rnn_after_load(nonlinearity):
+    torch.manual_seed(2)
+    ref = nn.RNN(D, H, nonlinearity=nonlinearity, batch_first=True).double()
+    cell = RNNCell(D, H, nonlinearity).double().load_from_torch(ref)
+    x, h0 = _x(B, T, D), _x(B, H, seed=3)
+    want, h_T = ref(x, h0.unsqueeze(0))
+    got, state = RecurrentLayer(cell)(x, h0)
+    assert torch.max(torch.abs(got - want)) < 1e-12
+    assert torch.max(torch.abs(state - h_T[0])) < 1e-12
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_to_torch_gives_the_same_function(nonlinearity, bias):
+    torch.manual_seed(3)
+    cell = RNNCell(D, H, nonlinearity, bias=bias).double()
+    rnn = cell.to_torch()
+    assert isinstance(rnn, nn.RNN) and rnn.batch_first and rnn.bias == bias
+    assert rnn.weight_hh_l0.dtype == torch.float64
+    x = _x(B, T, D)
+    want, _ = rnn(x)
+    got, _ = RecurrentLayer(cell)(x)
+    assert torch.max(torch.abs(got - want)) < 1e-12
+
+
+def test_load_from_second_layer_of_a_stacked_rnn():
+    torch.manual_seed(4)
+    ref = nn.RNN(D, H, num_layers=2, batch_first=True).double()
+    cell = RNNCell(H, H).double().load_from_torch(ref, layer=1)
+    assert torch.equal(cell.W_hh, ref.weight_hh_l1)
+    assert torch.allclose(cell.b_h, ref.bias_ih_l1 + ref.bias_hh_l1)
+
+
+def test_round_trip_keeps_weights():
+    cell = RNNCell(D, H)
+    back = RNNCell(D, H).load_from_torch(cell.to_torch())
+    for a, b in zip(cell.parameters(), back.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_parameter_names_shapes_and_init_range():
+    cell = RNNCell(D, H)
+    shapes = {n: tuple(p.shape) for n, p in cell.named_parameters()}
+    assert shapes == {"W_xh": (H, D), "W_hh": (H, H), "b_h": (H,)}
+    bound = 1 / H ** 0.5
+    assert all(p.abs().max() <= bound for p in cell.parameters())
+    assert sum(p.numel() for p in RNNCell(D, H, bias=False).parameters()) == H * D + H * H
+
+
+def test_init_state_and_hidden():
+    cell = RNNCell(D, H).double()
+    h0 = cell.init_state(B)
+    assert h0.shape == (B, H) and h0.dtype == torch.float64 and not h0.any()
+    assert cell.init_state(2, dtype=torch.float32).dtype == torch.float32
+    assert cell.hidden(h0) is h0
+
+
+def test_preactivation_is_the_affine_map():
+    cell = RNNCell(D, H).double()
+    x_t, h_prev = _x(B, D), _x(B, H, seed=1)
+    a = cell.preactivation(x_t, h_prev)
+    want = x_t @ cell.W_xh.T + h_prev @ cell.W_hh.T + cell.b_h
+    assert torch.allclose(a, want)
+    assert torch.allclose(cell(x_t, h_prev), torch.tanh(want))
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "identity"])
+def test_other_activations(name):
+    cell = RNNCell(D, H, name).double()
+    x_t, h_prev = _x(B, D), _x(B, H, seed=1)
+    assert torch.allclose(cell(x_t, h_prev), ACTIVATIONS[name](cell.preactivation(x_t, h_prev)))
+    with pytest.raises(ValueError, match="tanh and relu"):
+        cell.to_torch()
+
+
+def test_make_cell_and_register():
+    cell = make_cell("rnn", D, H, nonlinearity="relu")
+    assert isinstance(cell, RNNCell) and cell.nonlinearity == "relu"
+
+    class Custom(RNNCell):
+        pass
+
+    try:
+        register_cell("custom-test", Custom)
+        assert isinstance(make_cell("custom-test", D, H), Custom)
+    finally:
+        CELL_TYPES.pop("custom-test", None)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        make_cell("nope", D, H)
+
+
+@pytest.mark.parametrize("args, exc, match", [
+    ((0, H), ValueError, "input_size must be >= 1"),
+    ((D, 0), ValueError, "hidden_size must be >= 1"),
+    ((2.0, H), TypeError, "input_size must be an int"),
+    ((D, H, "softsign"), ValueError, "nonlinearity must be one of"),
+])
+def test_constructor_rejects_bad_arguments(args, exc, match):
+    with pytest.raises(exc, match=match):
+        RNNCell(*args)
+
+
+def test_forward_rejects_bad_inputs():
+    cell = RNNCell(D, H)
+    h = torch.zeros(B, H)
+    with pytest.raises(ValueError, match=r"x_t must have size 3 on axis 1"):
+        cell(torch.zeros(B, D + 1), h)
+    with pytest.raises(ValueError, match="x_t must have 2 dimensions"):
+        cell(torch.zeros(B, 1, D), h)
+    with pytest.raises(ValueError, match=r"h_prev must have size 4 on axis 0"):
+        cell(torch.zeros(B, D), torch.zeros(B + 1, H))
+    with pytest.raises(TypeError, match="floating dtype"):
+        cell(torch.zeros(B, D, dtype=torch.long), h)
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        cell([[0.0] * D], h)
+
+
+def test_load_from_torch_rejects_mismatches():
+    cell = RNNCell(D, H)
+    with pytest.raises(TypeError, match="torch.nn.RNN or RNNCell"):
+        cell.load_from_torch(nn.LSTM(D, H))
+    with pytest.raises(ValueError, match="nonlinearity"):
+        cell.load_from_torch(nn.RNN(D, H, nonlinearity="relu"))
+    with pytest.raises(ValueError, match="shape mismatch"):
+        cell.load_from_torch(nn.RNN(D + 1, H))
+    with pytest.raises(ValueError, match="layer must be"):
+        cell.load_from_torch(nn.RNN(D, H), layer=1)
+    with pytest.raises(ValueError, match="bias"):
+        RNNCell(D, H, bias=False).load_from_torch(nn.RNN(D, H))
+    with pytest.raises(ValueError, match="bias"):
+        cell.load_from_torch(nn.RNN(D, H, bias=False))

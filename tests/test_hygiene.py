@@ -1,0 +1,136 @@
+"""Notebook and repository hygiene: what every chapter must look like (DESIGN.md, CONTRIBUTING.md)."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from rnnlab import notebooks as nbt
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
+ALL_NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+ALLOWED_TAGS = {"remove-cell", "remove-input", "remove-output", "hide-input", "hide-output",
+                "hide-cell", "raises-exception", "solution"}
+BIB_KEYS = set(re.findall(r"^@\w+\{([^,]+),", (ROOT / "references.bib").read_text(), re.M))
+
+
+def toc_files() -> set[str]:
+    text = (ROOT / "_toc.yml").read_text()
+    files = set(re.findall(r"file:\s*([^\s#]+)", text))
+    files.add(re.search(r"^root:\s*(\S+)", text, re.M).group(1))
+    return files
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "no chapter notebooks found in chapters/"
+
+
+def test_toc_and_notebooks_agree():
+    listed = toc_files()
+    for entry in listed:
+        assert any((ROOT / entry).with_suffix(s).exists() for s in (".ipynb", ".md")), \
+            f"_toc.yml lists {entry}, which does not exist"
+    for nb in ALL_NOTEBOOKS + sorted((ROOT / "chapters").glob("*.md")):
+        rel = str(nb.relative_to(ROOT).with_suffix(""))
+        assert rel in listed, f"{rel} is not in _toc.yml, so the book leaves it out"
+
+
+def test_no_code_init_shadowing_stdlib():
+    assert not (ROOT / "code" / "__init__.py").exists()
+    import rnnlab
+    assert Path(rnnlab.__file__).resolve().parent == ROOT / "code" / "rnnlab"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "code" / "rnnlab").rglob("*.py")),
+                         ids=lambda p: p.name)
+def test_modules_are_small_and_documented(path):
+    text = path.read_text()
+    assert len(text.splitlines()) <= 330, f"{path.name} has {len(text.splitlines())} lines"
+    assert re.match(r'\s*(#[^\n]*\n\s*)*(r|f)?"""', text), f"{path.name} has no module docstring"
+
+
+@pytest.fixture(params=ALL_NOTEBOOKS, ids=lambda p: p.name)
+def notebook(request):
+    return request.param, nbt.read(request.param)
+
+
+def test_outputs_stripped(notebook):
+    path, nb = notebook
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            assert not cell.get("outputs"), f"{path.name} cell {i} has outputs (run make strip)"
+            assert cell.get("execution_count") is None, f"{path.name} cell {i} has a count"
+
+
+def test_tags_allowed(notebook):
+    path, nb = notebook
+    for i, cell in enumerate(nb["cells"]):
+        bad = set(nbt.tags(cell)) - ALLOWED_TAGS
+        assert not bad, f"{path.name} cell {i} uses tags {bad} outside the set in DESIGN.md"
+
+
+def test_kernel_and_imports(notebook):
+    path, nb = notebook
+    assert nb["metadata"].get("kernelspec", {}).get("name") == "python3", path.name
+    code = "\n".join(nbt.source(c) for c in nb["cells"] if c["cell_type"] == "code")
+    assert re.search(r"^\s*(from|import)\s+rnnlab", code, re.M), f"{path.name} never imports rnnlab"
+    assert "sys.path" not in code, f"{path.name} edits sys.path; import rnnlab plainly"
+
+
+def test_citations_exist(notebook):
+    path, nb = notebook
+    text = "\n".join(nbt.source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+    for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text):
+        for key in group.split(","):
+            assert key.strip() in BIB_KEYS, f"{path.name} cites {key!r}, not in references.bib"
+
+
+@pytest.fixture(params=CHAPTERS, ids=lambda p: p.name)
+def chapter(request):
+    return request.param, nbt.read(request.param)
+
+
+def test_chapter_skeleton(chapter):
+    path, nb = chapter
+    number = path.name[:2]
+    first = nbt.source(nb["cells"][0])
+    assert first.startswith(f"(ch{number})="), f"{path.name} must open with the label (ch{number})="
+    assert re.search(r"^# \S", first, re.M), f"{path.name} must have a # title in its first cell"
+    headings = [line for c in nb["cells"] if c["cell_type"] == "markdown"
+                for line in nbt.source(c).splitlines() if line.startswith("## ")]
+    assert "## Summary" in headings, f"{path.name} has no ## Summary"
+    assert headings[-1] == "## Exercises" or "## Exercises" in headings, path.name
+    code = "\n".join(nbt.source(c) for c in nb["cells"] if c["cell_type"] == "code")
+    assert "seed_everything(" in code, f"{path.name} never seeds (runtime.seed_everything)"
+    assert re.search(r"^\s*assert\b", code, re.M), f"{path.name} asserts nothing"
+
+
+def test_exercises_have_solutions_starters_and_checks(chapter):
+    path, nb = chapter
+    number = path.name[:2]
+    labels = nbt.exercise_labels(nb)
+    assert len(labels) >= 4, f"{path.name} has {len(labels)} exercises; at least 4 are required"
+    assert len(set(labels)) == len(labels), f"{path.name} repeats an exercise label"
+    for label in labels:
+        assert label.startswith(f"ex-{number}-"), f"{path.name}: {label} should be ex-{number}-n"
+    spans = nbt.solution_spans(nb)
+    assert sorted(spans) == sorted(labels), \
+        f"{path.name}: exercises {sorted(labels)} but solutions for {sorted(spans)}"
+    inside = {i for a, b in spans.values() for i in range(a, b + 1)}
+    for i, cell in enumerate(nb["cells"]):
+        if "solution" in nbt.tags(cell):
+            assert i in inside, f"{path.name} cell {i} is tagged solution outside a solution block"
+        if i in inside and cell["cell_type"] == "code":
+            assert "solution" in nbt.tags(cell), f"{path.name} cell {i}: code in a solution needs the tag"
+    for i, cell in enumerate(nb["cells"]):
+        label = nbt.starter_label(cell)
+        if label is None:
+            continue
+        assert label in spans, f"{path.name} cell {i} starts {label}, which has no solution"
+        end = spans[label][1]
+        assert spans[label][0] > i, f"{path.name}: the starter of {label} must precede its solution"
+        later = nb["cells"][end + 1:]
+        assert any(nbt.is_check(c) for c in later[:3]), \
+            f"{path.name}: {label} has a starter but no check cell right after its solution"

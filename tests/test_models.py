@@ -1,0 +1,122 @@
+"""Unit tests of rnnlab.models: RecurrentLayer and SequenceModel."""
+import pytest
+import torch
+from torch import nn
+
+from rnnlab.cells import RNNCell
+from rnnlab.models import RecurrentLayer, SequenceModel
+
+D, H, O, B, T = 2, 6, 3, 4, 9
+
+
+def _x(*shape, seed=0, dtype=torch.float32):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+
+
+def test_layer_shapes_and_last_output_is_state():
+    layer = RecurrentLayer(RNNCell(D, H))
+    outputs, state = layer(_x(B, T, D))
+    assert outputs.shape == (B, T, H) and state.shape == (B, H)
+    assert torch.equal(outputs[:, -1], state)
+
+
+def test_layer_equals_a_hand_written_loop():
+    cell = RNNCell(D, H).double()
+    x = _x(B, T, D, dtype=torch.float64)
+    h = torch.zeros(B, H, dtype=torch.float64)
+    for t in range(T):
+        h = torch.tanh(x[:, t] @ cell.W_xh.T + h @ cell.W_hh.T + cell.b_h)
+    _, state = RecurrentLayer(cell)(x)
+    assert torch.max(torch.abs(state - h)) < 1e-12
+
+
+def test_state_passing_splits_a_sequence_exactly():
+    layer = RecurrentLayer(RNNCell(D, H)).double()
+    x = _x(B, T, D, dtype=torch.float64)
+    full, h_full = layer(x)
+    first, h_mid = layer(x[:, :4])
+    second, h_end = layer(x[:, 4:], h_mid)
+    assert torch.allclose(torch.cat([first, second], dim=1), full, atol=1e-12)
+    assert torch.allclose(h_end, h_full, atol=1e-12)
+
+
+def test_layer_zero_state_matches_default():
+    layer = RecurrentLayer(RNNCell(D, H))
+    x = _x(B, T, D)
+    assert torch.equal(layer(x)[0], layer(x, torch.zeros(B, H))[0])
+
+
+def test_layer_output_at_t_ignores_the_future():
+    layer = RecurrentLayer(RNNCell(D, H)).double()
+    x = _x(B, T, D, dtype=torch.float64)
+    y = x.clone()
+    y[:, 5:] += 1.0
+    a, b = layer(x)[0], layer(y)[0]
+    assert torch.equal(a[:, :5], b[:, :5]) and not torch.allclose(a[:, 5:], b[:, 5:])
+
+
+@pytest.mark.parametrize("head, shape", [("last", (B, O)), ("all", (B, T, O))])
+def test_model_heads(head, shape):
+    model = SequenceModel(D, H, O, head=head)
+    x = _x(B, T, D)
+    y = model(x)
+    assert y.shape == shape
+    outputs, _ = model.layer(x)
+    want = model.readout(outputs[:, -1] if head == "last" else outputs)
+    assert torch.equal(y, want)
+
+
+def test_model_return_state_and_continue():
+    model = SequenceModel(D, H, O, head="all").double()
+    x = _x(B, T, D, dtype=torch.float64)
+    y_full = model(x)
+    y1, s = model(x[:, :3], return_state=True)
+    y2 = model(x[:, 3:], s)
+    assert s.shape == (B, H)
+    assert torch.allclose(torch.cat([y1, y2], dim=1), y_full, atol=1e-12)
+
+
+def test_model_parameters_and_cell_kwargs():
+    model = SequenceModel(D, H, O, nonlinearity="relu")
+    assert isinstance(model.cell, RNNCell) and model.cell.nonlinearity == "relu"
+    n = sum(p.numel() for p in model.parameters())
+    assert n == (H * D + H * H + H) + (O * H + O)
+    assert isinstance(model.readout, nn.Linear)
+
+
+def test_model_counts_do_not_depend_on_length():
+    model = SequenceModel(D, H, O)
+    n = sum(p.numel() for p in model.parameters())
+    for length in (1, 5, 50):
+        model(_x(1, length, D))
+        assert sum(p.numel() for p in model.parameters()) == n
+
+
+def test_bad_inputs():
+    layer = RecurrentLayer(RNNCell(D, H))
+    with pytest.raises(ValueError, match=r"x must have 3 dimensions"):
+        layer(_x(B, D))
+    with pytest.raises(ValueError, match=r"x must have size 2 on axis 2"):
+        layer(_x(B, T, D + 1))
+    with pytest.raises(ValueError, match="at least one time step"):
+        layer(torch.zeros(B, 0, D))
+    with pytest.raises(TypeError, match="floating dtype"):
+        layer(torch.zeros(B, T, D, dtype=torch.long))
+    with pytest.raises(ValueError, match=r"h_prev must have size 4 on axis 0"):
+        layer(_x(B, T, D), torch.zeros(B + 1, H))
+    with pytest.raises(TypeError, match="rnnlab cell"):
+        RecurrentLayer(nn.Linear(D, H))
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(output_size=0), ValueError, "output_size must be >= 1"),
+    (dict(output_size=1.5), TypeError, "output_size must be an int"),
+    (dict(head="first"), ValueError, "head must be one of"),
+    (dict(cell="transformer"), ValueError, "kind must be one of"),
+    (dict(hidden_size=0), ValueError, "hidden_size must be >= 1"),
+])
+def test_model_rejects_bad_arguments(kwargs, exc, match):
+    args = dict(input_size=D, hidden_size=H, output_size=O) | kwargs
+    with pytest.raises(exc, match=match):
+        SequenceModel(args.pop("input_size"), args.pop("hidden_size"), args.pop("output_size"),
+                      **args)

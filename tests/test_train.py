@@ -1,0 +1,111 @@
+"""Unit tests of rnnlab.train: fit and global_grad_norm."""
+import pytest
+import torch
+from torch import nn
+
+from rnnlab.models import SequenceModel
+from rnnlab.train import OPTIMIZERS, fit, global_grad_norm
+
+
+def _sum_task(step):
+    """Tiny task that needs memory: the target is the sum of a short input sequence."""
+    g = torch.Generator().manual_seed(step)
+    x = torch.rand(16, 5, 1, generator=g)  # (B, T, 1)
+    return x, x.sum(dim=1)                  # (B, 1)
+
+
+def _flat(model):
+    return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+
+def test_fit_lowers_the_loss_and_records_history():
+    torch.manual_seed(0)
+    model = SequenceModel(1, 8, 1)
+    hist = fit(model, _sum_task, nn.functional.mse_loss, steps=150, lr=1e-2, progress=False)
+    assert set(hist) == {"step", "loss", "grad_norm"}
+    assert all(len(v) == 150 for v in hist.values())
+    assert hist["step"] == list(range(150))
+    assert all(isinstance(v, float) and v >= 0 for v in hist["grad_norm"])
+    first, last = sum(hist["loss"][:10]) / 10, sum(hist["loss"][-10:]) / 10
+    assert last < 0.2 * first
+    assert not model.training  # fit leaves the model in eval mode
+
+
+def test_fit_is_reproducible_with_the_same_seed():
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(3)
+        model = SequenceModel(1, 4, 1)
+        runs.append(fit(model, _sum_task, nn.functional.mse_loss, steps=20, progress=False))
+    assert runs[0]["loss"] == runs[1]["loss"]
+
+
+def test_grad_norm_is_before_clipping_and_the_step_is_clipped():
+    torch.manual_seed(1)
+    model = SequenceModel(1, 4, 1)
+    before = _flat(model)
+    hist = fit(model, _sum_task, nn.functional.mse_loss, steps=1, lr=1.0, optimizer="sgd",
+               clip_norm=0.01, progress=False)
+    assert hist["grad_norm"][0] > 0.01                       # the raw norm is recorded
+    assert global_grad_norm(model.parameters()) == pytest.approx(0.01, rel=1e-4)
+    step = torch.linalg.vector_norm(_flat(model) - before)  # SGD, lr=1: step = clipped gradient
+    assert float(step) == pytest.approx(0.01, rel=1e-4)
+
+
+def test_without_clipping_the_step_is_the_raw_gradient():
+    torch.manual_seed(1)
+    model = SequenceModel(1, 4, 1)
+    before = _flat(model)
+    hist = fit(model, _sum_task, nn.functional.mse_loss, steps=1, lr=1.0, optimizer="sgd",
+               progress=False)
+    step = float(torch.linalg.vector_norm(_flat(model) - before))
+    assert step == pytest.approx(hist["grad_norm"][0], rel=1e-4)
+
+
+def test_callback_runs_every_step():
+    seen = []
+    fit(SequenceModel(1, 3, 1), _sum_task, nn.functional.mse_loss, steps=5, progress=False,
+        callback=lambda step, hist: seen.append((step, len(hist["loss"]))))
+    assert seen == [(k, k + 1) for k in range(5)]
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_every_optimizer_runs(name):
+    hist = fit(SequenceModel(1, 3, 1), _sum_task, nn.functional.mse_loss, steps=2,
+               optimizer=name, lr=1e-3, progress=False)
+    assert len(hist["loss"]) == 2
+
+
+def test_device_argument_moves_the_model():
+    model = SequenceModel(1, 3, 1).double()
+    fit(model, lambda s: tuple(t.double() for t in _sum_task(s)), nn.functional.mse_loss,
+        steps=1, device="cpu", progress=False)
+    assert next(model.parameters()).device.type == "cpu"
+
+
+def test_diverging_loss_raises():
+    with pytest.raises(FloatingPointError, match="lower lr or clip"):
+        fit(SequenceModel(1, 3, 1), _sum_task, lambda y, t: y.sum() * float("nan"), steps=3,
+            progress=False)
+
+
+def test_global_grad_norm():
+    a = nn.Parameter(torch.zeros(2))
+    b = nn.Parameter(torch.zeros(1))
+    assert global_grad_norm([a, b]) == 0.0  # no gradients yet
+    a.grad, b.grad = torch.tensor([3.0, 0.0]), torch.tensor([4.0])
+    assert global_grad_norm([a, b]) == pytest.approx(5.0)
+
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(steps=0), ValueError, "steps must be >= 1"),
+    (dict(steps=2.5), TypeError, "steps must be an int"),
+    (dict(steps=2, lr=0.0), ValueError, "lr must be > 0"),
+    (dict(steps=2, lr="fast"), TypeError, "lr must be a number"),
+    (dict(steps=2, optimizer="lbfgs"), ValueError, "optimizer must be one of"),
+    (dict(steps=2, clip_norm=-1.0), ValueError, "clip_norm must be > 0"),
+    (dict(steps=2, clip_norm=float("inf")), ValueError, "clip_norm must be finite"),
+])
+def test_fit_rejects_bad_arguments(kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        fit(SequenceModel(1, 3, 1), _sum_task, nn.functional.mse_loss, progress=False, **kwargs)
