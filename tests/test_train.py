@@ -109,3 +109,14 @@ def test_global_grad_norm():
 def test_fit_rejects_bad_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         fit(SequenceModel(1, 3, 1), _sum_task, nn.functional.mse_loss, progress=False, **kwargs)
+
+
+def test_fit_rejects_bad_model_and_functions():
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        fit(lambda x: x, _sum_task, nn.functional.mse_loss, steps=1, progress=False)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module with parameters"):
+        fit(nn.Identity(), _sum_task, nn.functional.mse_loss, steps=1, progress=False)
+    with pytest.raises(TypeError, match="batch_fn must be callable"):
+        fit(SequenceModel(1, 3, 1), [1, 2], nn.functional.mse_loss, steps=1, progress=False)
+    with pytest.raises(TypeError, match="loss_fn must be callable"):
+        fit(SequenceModel(1, 3, 1), _sum_task, "mse", steps=1, progress=False)

@@ -39,6 +39,11 @@ def fit(model: nn.Module, batch_fn: Callable[[int], tuple], loss_fn: Callable, *
     clipping). The history has lists ``"step"``, ``"loss"`` and ``"grad_norm"`` (the norm before
     clipping), one entry per step. ``callback(step, history)`` runs after each step.
     """
+    if not isinstance(model, nn.Module) or not any(True for _ in model.parameters()):
+        raise TypeError(f"model must be a torch.nn.Module with parameters, got {type(model).__name__}")
+    for name, fn in (("batch_fn", batch_fn), ("loss_fn", loss_fn)):
+        if not callable(fn):
+            raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
     steps = check_int(steps, "steps", minimum=1)
     lr = check_float(lr, "lr", minimum=0.0, strict_min=True)
     check_choice(optimizer, "optimizer", list(OPTIMIZERS))

@@ -1,0 +1,83 @@
+"""Unit tests of rnnlab._validate: every message names what was expected and what came."""
+import numpy as np
+import pytest
+import torch
+
+from rnnlab import _validate as v
+
+
+def test_check_int():
+    assert v.check_int(3, "n") == 3
+    assert type(v.check_int(np.int64(4), "n")) is int
+    assert v.check_int(5, "n", minimum=5, maximum=5) == 5
+    with pytest.raises(TypeError, match=r"n must be an int, got float \(2.0\)"):
+        v.check_int(2.0, "n")
+    with pytest.raises(TypeError, match="must be an int, got bool"):
+        v.check_int(True, "n")
+    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
+        v.check_int(0, "n", minimum=1)
+    with pytest.raises(ValueError, match="n must be <= 3, got 4"):
+        v.check_int(4, "n", maximum=3)
+
+
+def test_check_float():
+    assert v.check_float(1, "lr") == 1.0 and isinstance(v.check_float(1, "lr"), float)
+    assert v.check_float(np.float32(0.5), "lr") == 0.5
+    assert v.check_float(0.0, "lr", minimum=0.0) == 0.0
+    with pytest.raises(ValueError, match="lr must be > 0.0, got 0.0"):
+        v.check_float(0.0, "lr", minimum=0.0, strict_min=True)
+    with pytest.raises(ValueError, match="lr must be >= 1.0, got 0.5"):
+        v.check_float(0.5, "lr", minimum=1.0)
+    with pytest.raises(ValueError, match="lr must be <= 1.0, got 2.0"):
+        v.check_float(2.0, "lr", maximum=1.0)
+    with pytest.raises(ValueError, match="lr must be finite, got nan"):
+        v.check_float(float("nan"), "lr")
+    with pytest.raises(TypeError, match="lr must be a number, got str"):
+        v.check_float("0.1", "lr")
+    with pytest.raises(TypeError, match="lr must be a number, got bool"):
+        v.check_float(False, "lr")
+
+
+def test_check_choice():
+    assert v.check_choice("tanh", "act", ["tanh", "relu"]) == "tanh"
+    with pytest.raises(ValueError, match=r"act must be one of \['relu', 'tanh'\], got 'elu'"):
+        v.check_choice("elu", "act", ["tanh", "relu"])
+
+
+def test_check_array():
+    x = np.zeros((2, 5, 3))
+    assert v.check_array(x, "x", shape=("B", "T", 3)) is x
+    assert v.check_array(x, "x", ndim=3) is x
+    with pytest.raises(TypeError, match="x must be a numpy array, got list"):
+        v.check_array([1.0], "x")
+    with pytest.raises(ValueError, match=r"x must have 2 dimensions \('B', 3\), got numpy array "
+                                         r"of shape \(2, 5, 3\)"):
+        v.check_array(x, "x", shape=("B", 3))
+    with pytest.raises(ValueError, match=r"x must have size 4 on axis 2 \(expected shape "
+                                         r"\('B', 'T', 4\)\)"):
+        v.check_array(x, "x", shape=("B", "T", 4))
+    with pytest.raises(TypeError, match="floating dtype.*int64"):
+        v.check_array(np.zeros(3, dtype=np.int64), "x")
+    assert v.check_array(np.zeros(3, dtype=np.int64), "x", floating=False).dtype == np.int64
+
+
+def test_check_tensor():
+    x = torch.zeros(2, 3)
+    assert v.check_tensor(x, "x", shape=("B", 3)) is x
+    with pytest.raises(TypeError, match="x must be a torch.Tensor, got numpy array"):
+        v.check_tensor(np.zeros((2, 3)), "x")
+    with pytest.raises(ValueError, match=r"x must have 3 dimensions, got torch.Tensor of shape "
+                                         r"\(2, 3\)"):
+        v.check_tensor(x, "x", ndim=3)
+    with pytest.raises(ValueError, match="x must have size 2 on axis 1"):
+        v.check_tensor(x, "x", shape=("B", 2))
+    with pytest.raises(TypeError, match="floating dtype.*torch.int64"):
+        v.check_tensor(torch.zeros(2, dtype=torch.long), "x")
+    assert v.check_tensor(torch.zeros(2, dtype=torch.long), "x", floating=False) is not None
+
+
+def test_describe():
+    assert v.describe(torch.zeros(2, 3)) == "torch.Tensor of shape (2, 3) and dtype torch.float32"
+    assert v.describe(np.zeros(4)) == "numpy array of shape (4,) and dtype float64"
+    assert v.describe([1, 2]) == "list ([1, 2])"
+    assert len(v.describe("x" * 500)) < 80
