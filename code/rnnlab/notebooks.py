@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["read", "write", "strip", "source", "tags", "exercise_labels", "solution_spans",
-           "is_starter", "starter_label", "is_check"]
+           "is_starter", "starter_label", "is_check", "Exercise", "exercises", "title"]
 
 _EXERCISE = re.compile(r"```+\{exercise\}[^\n]*\n(?:[^\n]*\n)*?:label:\s*(ex-\d\d-\d+)", re.M)
 _SOL_START = re.compile(r"\{solution-start\}\s*(ex-\d\d-\d+)")
@@ -95,6 +96,63 @@ def is_starter(cell: dict) -> bool:
 
 def is_check(cell: dict) -> bool:
     return cell.get("cell_type") == "code" and "checks." in source(cell)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One ``{exercise}`` directive: ``Title (★★, 15 min)`` with ``:label:`` and a goal."""
+
+    label: str
+    title: str            # without the difficulty and time in parentheses
+    stars: int | None     # 1-3 (★, ★★, ★★★); None when the title has no mark
+    minutes: int | None   # estimated student time (upper end of a range); None when absent
+    goal: str             # the text after **Goal:**, first sentence; "" when absent
+    cell: int             # index of the markdown cell that holds the directive
+
+
+_DIRECTIVE = re.compile(r"^(`{3,}|:{3,})\{exercise\}[ \t]*([^\n]*)\n(.*?)^\1[ \t]*$", re.M | re.S)
+_LABEL = re.compile(r"^:label:\s*(ex-\d\d-\d+)", re.M)
+_PAREN = re.compile(r"\s*\(([^()]*)\)\s*$")
+_TIME = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[-\u2013]\s*(\d+(?:\.\d+)?)\s*)?(min|h)\b")
+_GOAL = re.compile(r"\*\*Goal:?\*\*:?\s*(.+?)(?:(?<=[.!?])\s|\n\s*\n|$)", re.S)
+
+
+def _exercise(label: str, head: str, body: str, cell: int) -> Exercise:
+    paren = _PAREN.search(head)
+    note = paren.group(1) if paren else ""
+    stars = note.count("\u2605") or None
+    time = _TIME.search(note)
+    minutes = None
+    if time:
+        value = float(time.group(2) or time.group(1))
+        minutes = round(value * 60 if time.group(3) == "h" else value)
+    goal = _GOAL.search(body)
+    return Exercise(label=label, title=head[:paren.start()].strip() if paren else head.strip(),
+                    stars=stars, minutes=minutes, cell=cell,
+                    goal=" ".join(goal.group(1).split()) if goal else "")
+
+
+def exercises(nb: dict) -> list[Exercise]:
+    """The exercises of ``nb`` in order, parsed from their ``{exercise}`` directives."""
+    found = []
+    for i, c in enumerate(nb["cells"]):
+        if c["cell_type"] != "markdown":
+            continue
+        for m in _DIRECTIVE.finditer(source(c)):
+            label = _LABEL.search(m.group(3))
+            if label:
+                found.append(_exercise(label.group(1), m.group(2), m.group(3), i))
+    return found
+
+
+def title(nb: dict) -> str:
+    """The notebook's ``# Title`` (first level-1 heading), or "" when it has none."""
+    for c in nb["cells"]:
+        if c["cell_type"] == "markdown":
+            m = re.search(r"^#[ \t]+(.+?)\s*$", source(c), re.M)
+            if m:
+                return m.group(1)
+    return ""
 
 
 def main(argv: list[str]) -> int:
