@@ -1,18 +1,25 @@
 """A vanilla RNN in NumPy: forward pass and backpropagation through time by hand (chapter 2).
 
-Chapter 1 uses :func:`forward` to show that the recurrence written out in NumPy is exactly
-what ``torch.nn.RNN`` computes; chapter 2 differentiates it by hand. The model is
+Chapter 1 uses :func:`forward` to show that the recurrence written out in NumPy is what
+``torch.nn.RNN`` computes; chapter 2 differentiates it by hand. For ``t = 1..T``
 
-.. math::
+    a_t = W_xh x_t + W_hh h_{t-1} + b_h,   h_t = phi(a_t),   y_t = W_hy h_t + b_y
 
-    a_t = W_{xh} x_t + W_{hh} h_{t-1} + b_h, \\qquad h_t = \\tanh(a_t), \\qquad
-    y_t = W_{hy} h_t + b_y
+with ``phi = tanh`` (or ReLU), every array batch-first: ``x`` (B, T, D), hidden states
+(B, T, H), outputs (B, T, O). Parameters are a dict of arrays ``W_xh`` (H, D), ``W_hh``
+(H, H), ``b_h`` (H,), ``W_hy`` (O, H), ``b_y`` (O,); a dict without ``W_hy`` and ``b_y`` has
+no read-out and outputs ``y_t = h_t``, like ``torch.nn.RNN``.
 
-for ``t = 1..T``, with every array batch-first: ``x`` is ``(B, T, D)``, the hidden states
-``(B, T, H)`` and the outputs ``(B, T, O)``. The parameters are a plain dict of arrays,
-``{"W_xh": (H, D), "W_hh": (H, H), "b_h": (H,), "W_hy": (O, H), "b_y": (O,)}``. A dict
-without ``W_hy`` and ``b_y`` has no read-out: its output is ``y_t = h_t``, the output of
-``torch.nn.RNN``.
+Truncated BPTT with window ``k`` (:func:`backward`, ``truncate=k``) comes in two variants,
+both defined by the autograd graph they equal (tested in ``tests/test_numpy_rnn.py``):
+
+* ``"sliding"`` (default): each loss term ``l_t`` is backpropagated through the ``k`` steps
+  ``t, t-1, ..., t-k+1`` and no further: the contributions of lag ``t - s >= k`` are dropped
+  (Williams & Peng's BPTT(k)). Equals autograd where, for each ``t >= k``, ``l_t`` is computed
+  from ``h_{t-k}.detach()``. The gradient equals ``sum(grads_by_lag(...)[name][:k])``.
+* ``"chunked"``: the sequence is cut into chunks of ``k`` steps and the state is detached at
+  ``h_k, h_2k, ...`` (the usual PyTorch loop; BPTT(k, k)). ``l_t`` reaches back to the start
+  of its chunk only, between 1 and ``k`` steps.
 """
 from __future__ import annotations
 
@@ -20,144 +27,269 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validate import check_array, check_int, describe
+from ._validate import check_array, check_choice, check_int, describe
 
-__all__ = ["PARAM_NAMES", "init_params", "forward", "to_torch_rnn", "from_torch_rnn"]
+__all__ = ["PARAM_NAMES", "ACTIVATIONS", "init_params", "check_params", "forward", "backward",
+           "grads_by_lag", "mse_loss", "loss_and_grads", "numerical_gradient", "relative_error",
+           "cache_nbytes", "to_torch_rnn", "from_torch_rnn"]
 
 #: The parameter names, in the order :func:`init_params` draws them.
 PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 
+#: Activation ``phi(a)`` and its derivative written with ``a`` and ``h = phi(a)``.
+ACTIVATIONS = {
+    "tanh": (np.tanh, lambda a, h: 1.0 - h ** 2),
+    "relu": (lambda a: np.maximum(a, 0.0), lambda a, h: (a > 0).astype(a.dtype)),
+}
+
 
 def init_params(input_size: int, hidden_size: int, output_size: int, *, seed: int = 0,
                 dtype=np.float64) -> dict:
-    """Parameters drawn like PyTorch's ``nn.RNN``: every entry uniform in ``(-1/sqrt(H), 1/sqrt(H))``.
+    """Parameters drawn like ``torch.nn.RNN``'s: each entry uniform in (-1/sqrt(H), 1/sqrt(H)).
 
-    The draws come from ``np.random.default_rng(seed)``, in the order of :data:`PARAM_NAMES`.
+    The draws come from ``np.random.default_rng(seed)`` in the order of :data:`PARAM_NAMES`.
     """
     D = check_int(input_size, "input_size", minimum=1)
     H = check_int(hidden_size, "hidden_size", minimum=1)
     O = check_int(output_size, "output_size", minimum=1)  # noqa: E741
-    seed = check_int(seed, "seed", minimum=0)
+    rng = np.random.default_rng(check_int(seed, "seed", minimum=0))
     dtype = np.dtype(dtype)
     if not np.issubdtype(dtype, np.floating):
         raise TypeError(f"dtype must be a floating dtype (float32 or float64), got {dtype}")
-    rng = np.random.default_rng(seed)
-    bound = 1.0 / np.sqrt(H)
     shapes = {"W_xh": (H, D), "W_hh": (H, H), "b_h": (H,), "W_hy": (O, H), "b_y": (O,)}
-    return {name: rng.uniform(-bound, bound, size=shapes[name]).astype(dtype)
-            for name in PARAM_NAMES}
+    bound = 1.0 / np.sqrt(H)
+    return {k: rng.uniform(-bound, bound, size=shapes[k]).astype(dtype) for k in PARAM_NAMES}
 
 
 def check_params(params) -> tuple[int, int, int | None]:
-    """Validate a parameter dict and return its sizes ``(D, H, O)`` (``O`` None without read-out)."""
+    """Validate a parameter dict; return its sizes ``(D, H, O)`` (``O`` is None without read-out)."""
     if not isinstance(params, dict):
         raise TypeError(f"params must be a dict of numpy arrays, got {describe(params)}")
-    missing = [k for k in ("W_xh", "W_hh", "b_h") if k not in params]
-    if missing:
-        raise ValueError(f"params is missing {missing}; it must hold W_xh, W_hh, b_h "
-                         f"(and optionally W_hy, b_y), got keys {sorted(params)}")
-    if ("W_hy" in params) != ("b_y" in params):
-        raise ValueError("params must hold both W_hy and b_y or neither, got keys "
-                         f"{sorted(params)}")
-    W_xh = check_array(params["W_xh"], "params['W_xh']", ndim=2)
-    H, D = W_xh.shape
+    if any(k not in params for k in ("W_xh", "W_hh", "b_h")) or ("W_hy" in params) != ("b_y" in params):
+        raise ValueError("params must hold W_xh, W_hh, b_h and either both or neither of W_hy, "
+                         f"b_y; got keys {sorted(params)}")
+    H, D = check_array(params["W_xh"], "params['W_xh']", ndim=2).shape
     check_array(params["W_hh"], "params['W_hh']", shape=(H, H))
     check_array(params["b_h"], "params['b_h']", shape=(H,))
     if "W_hy" not in params:
         return D, H, None
-    W_hy = check_array(params["W_hy"], "params['W_hy']", ndim=2)
-    if W_hy.shape[1] != H:
-        raise ValueError(f"params['W_hy'] must have shape (O, {H}) to read the hidden state "
-                         f"of size H={H}, got {describe(W_hy)}")
-    O = W_hy.shape[0]  # noqa: E741
+    O = check_array(params["W_hy"], "params['W_hy']", shape=("O", H)).shape[0]  # noqa: E741
     check_array(params["b_y"], "params['b_y']", shape=(O,))
     return D, H, O
 
 
-def check_inputs(params, x, h0=None) -> tuple[np.ndarray, np.ndarray, tuple]:
-    """Validate ``params``, ``x`` (B, T, D) and ``h0`` (B, H); return ``(x, h0, (D, H, O))``.
+def forward(params: dict, x: np.ndarray, h0: np.ndarray | None = None, *,
+            activation: str = "tanh") -> tuple[np.ndarray, dict]:
+    """Run the RNN over ``x`` (B, T, D) from ``h0`` (B, H; zeros when None).
 
-    ``h0=None`` becomes zeros. The arrays are returned in the parameters' dtype.
+    Returns ``(y, cache)``: ``y`` is (B, T, O), or (B, T, H) without read-out; ``cache``
+    holds what :func:`backward` needs: ``"x"`` (B, T, D), the pre-activations ``"a"``
+    (B, T, H), the hidden states ``"h"`` (B, T+1, H) with ``h0`` at index 0 (so ``h[:, t]`` is
+    the chapter's ``h_t``) and the ``"activation"`` name.
     """
-    D, H, O = check_params(params)
-    check_array(x, "x", shape=("B", "T", D))
+    _, H, O = check_params(params)
+    phi = ACTIVATIONS[check_choice(activation, "activation", list(ACTIVATIONS))][0]
+    check_array(x, "x", shape=("B", "T", params["W_xh"].shape[1]))
     B, T, _ = x.shape
     if B == 0 or T == 0:
         raise ValueError(f"x must hold at least one sequence and one time step, got {describe(x)}")
     dtype = params["W_hh"].dtype
-    if h0 is None:
-        h0 = np.zeros((B, H), dtype=dtype)
-    else:
-        check_array(h0, "h0", shape=(B, H))
-    return x.astype(dtype, copy=False), h0.astype(dtype, copy=False), (D, H, O)
-
-
-def forward(params: dict, x: np.ndarray, h0: np.ndarray | None = None) -> tuple[np.ndarray, dict]:
-    """Run the RNN over ``x`` (B, T, D) from ``h0`` (B, H; zeros when None).
-
-    Returns ``(y, cache)``: ``y`` is ``(B, T, O)`` (``(B, T, H)`` without read-out) and
-    ``cache`` holds what backpropagation needs: ``"x"`` (B, T, D), the pre-activations
-    ``"a"`` (B, T, H) and the hidden states ``"h"`` (B, T+1, H) with ``h0`` at index 0, so
-    ``h[:, t]`` is :math:`h_t` in the chapter's 1-based notation.
-    """
-    x, h0, (_, H, O) = check_inputs(params, x, h0)
-    B, T, _ = x.shape
-    W_xh, W_hh, b_h = params["W_xh"], params["W_hh"], params["b_h"]
-    a = np.empty((B, T, H), dtype=h0.dtype)      # (B, T, H)
-    h = np.empty((B, T + 1, H), dtype=h0.dtype)  # (B, T+1, H)
+    h0 = np.zeros((B, H), dtype) if h0 is None else check_array(h0, "h0", shape=(B, H))
+    x = x.astype(dtype, copy=False)
+    W_hh = params["W_hh"]
+    a = x @ params["W_xh"].T + params["b_h"]  # (B, T, H): input part of every step, then += below
+    h = np.empty((B, T + 1, H), dtype)        # (B, T+1, H)
     h[:, 0] = h0
-    xW = x @ W_xh.T + b_h                        # (B, T, H): input part of every step at once
     for t in range(T):
-        a[:, t] = xW[:, t] + h[:, t] @ W_hh.T    # (B, H)
-        h[:, t + 1] = np.tanh(a[:, t])           # (B, H)
-    hs = h[:, 1:]                                # (B, T, H)
+        a[:, t] += h[:, t] @ W_hh.T           # (B, H)
+        h[:, t + 1] = phi(a[:, t])            # (B, H)
+    hs = h[:, 1:]                             # (B, T, H)
     y = hs @ params["W_hy"].T + params["b_y"] if O is not None else hs.copy()  # (B, T, O)
-    return y, {"x": x, "a": a, "h": h}
+    return y, {"x": x, "a": a, "h": h, "activation": activation}
 
 
-def to_torch_rnn(params: dict) -> nn.RNN:
-    """A one-layer, batch-first, float64, tanh ``torch.nn.RNN`` computing the same hidden states.
+def _check_backward_args(params, cache, dy):
+    D, H, O = check_params(params)
+    if not isinstance(cache, dict) or any(k not in cache for k in ("x", "a", "h")):
+        raise TypeError("cache must be the dict returned by forward (keys 'x', 'a', 'h'), got "
+                        f"{describe(cache) if not isinstance(cache, dict) else sorted(cache)}")
+    B, T, _ = check_array(cache["x"], "cache['x']", shape=("B", "T", D)).shape
+    check_array(cache["h"], "cache['h']", shape=(B, T + 1, H))
+    check_array(dy, "dy", shape=(B, T, H if O is None else O))
+    return O
 
-    PyTorch has two biases; ``bias_ih`` gets ``b_h`` and ``bias_hh`` is zero. The read-out
-    (``W_hy``, ``b_y``) is not part of ``nn.RNN`` and is left out.
+
+def _output_grads(params, cache, dy, O):
+    """Gradients of the read-out and ``dL/dh_t`` through ``y_t`` only, (B, T, H)."""
+    if O is None:
+        return {}, dy
+    hs = cache["h"][:, 1:]                                       # (B, T, H)
+    return ({"W_hy": np.einsum("bto,bth->oh", dy, hs), "b_y": dy.sum(axis=(0, 1))},
+            dy @ params["W_hy"])                                  # (B, T, H)
+
+
+def backward(params: dict, cache: dict, dy: np.ndarray, *, truncate: int | None = None,
+             truncation: str = "sliding", return_dh: bool = False):
+    """Backpropagation through time: the gradients of ``L`` given ``dy = dL/dy`` (B, T, O).
+
+    Returns a dict with the gradient of every parameter and ``"h0"`` (dL/dh0, (B, H)). With
+    ``truncate=k`` the gradient is truncated to ``k`` steps (see the module docstring for the
+    two ``truncation`` variants). With ``return_dh=True`` returns ``(grads, dh)`` where
+    ``dh[:, t-1]`` is dL/dh_t (B, T, H), the total over the paths kept.
+    """
+    O = _check_backward_args(params, cache, dy)
+    check_choice(truncation, "truncation", ["sliding", "chunked"])
+    k = None if truncate is None else check_int(truncate, "truncate", minimum=1)
+    if k is not None and truncation == "sliding":
+        grads, dh = grads_by_lag(params, cache, dy, max_lag=k - 1, return_dh=True)
+        grads = {n: g.sum(axis=0) if n in ("W_xh", "W_hh", "b_h") else g for n, g in grads.items()}
+        return (grads, dh) if return_dh else grads
+    x, a, h = cache["x"], cache["a"], cache["h"]
+    dphi = ACTIVATIONS[cache.get("activation", "tanh")][1](a, h[:, 1:])  # (B, T, H)
+    grads, dh_out = _output_grads(params, cache, dy, O)
+    T = x.shape[1]
+    dh = np.empty_like(a)                  # (B, T, H): dL/dh_t, all paths
+    da = np.empty_like(a)                  # (B, T, H): dL/da_t
+    dh_next = np.zeros_like(a[:, 0])       # (B, H): what reaches h_t from step t+1
+    for t in reversed(range(T)):           # index t holds step t+1 of the chapter
+        dh[:, t] = dh_out[:, t] + dh_next
+        da[:, t] = dh[:, t] * dphi[:, t]
+        dh_next = da[:, t] @ params["W_hh"]          # (B, H): dL/dh_{t-1} through step t
+        if k is not None and t % k == 0 and t > 0:   # h[:, t] is detached: cut the path
+            dh_next = np.zeros_like(dh_next)
+    grads.update(W_xh=np.einsum("bth,btd->hd", da, x), W_hh=np.einsum("bth,btk->hk", da, h[:, :-1]),
+                 b_h=da.sum(axis=(0, 1)), h0=dh_next)
+    return (grads, dh) if return_dh else grads
+
+
+def grads_by_lag(params: dict, cache: dict, dy: np.ndarray, *, max_lag: int | None = None,
+                 return_dh: bool = False):
+    """The gradient split by time lag: ``g[name][j]`` sums, over t, what ``l_t`` sends to the
+    parameter's use at step ``t - j``.
+
+    ``W_xh``, ``W_hh``, ``b_h`` get a leading lag axis of length ``max_lag + 1`` (default
+    ``T``, all lags; summing it gives the full gradient); the read-out and ``"h0"`` (lags up
+    to ``max_lag`` only) have none. Cost grows like ``T * (max_lag + 1)``.
+    """
+    O = _check_backward_args(params, cache, dy)
+    x, a, h = cache["x"], cache["a"], cache["h"]
+    B, T, H = a.shape
+    K_req = T + 1 if max_lag is None else check_int(max_lag, "max_lag", minimum=0) + 1
+    K = min(K_req, T)                      # lags a parameter's use can have: 0..T-1
+    dphi = ACTIVATIONS[cache.get("activation", "tanh")][1](a, h[:, 1:])  # (B, T, H)
+    grads, dh_out = _output_grads(params, cache, dy, O)
+    W = {"W_xh": np.zeros((K, H, x.shape[2])), "W_hh": np.zeros((K, H, H)), "b_h": np.zeros((K, H))}
+    G = np.zeros((B, K, H), a.dtype)       # G[:, j]: what l_{t+j} sends to h_t
+    dh = np.empty_like(a)                  # (B, T, H)
+    for t in reversed(range(T)):
+        G[:, 0] = dh_out[:, t]
+        dh[:, t] = G.sum(axis=1)
+        dA = G * dphi[:, t, None, :]       # (B, K, H): dL/da_t split by lag
+        W["W_xh"] += np.einsum("bjh,bd->jhd", dA, x[:, t])
+        W["W_hh"] += np.einsum("bjh,bk->jhk", dA, h[:, t])
+        W["b_h"] += dA.sum(axis=0)
+        P = dA @ params["W_hh"]            # (B, K, H): lags 1..K at h_{t-1}; lag K is dropped
+        G = np.concatenate([np.zeros_like(G[:, :1]), P[:, :-1]], axis=1)
+    grads.update({n: g.astype(a.dtype) for n, g in W.items()}, h0=P[:, :K_req - 1].sum(axis=1))
+    return (grads, dh) if return_dh else grads
+
+
+def mse_loss(y: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
+    """Mean squared error over every entry (as ``torch.nn.functional.mse_loss``) and dL/dy."""
+    check_array(y, "y", ndim=3)
+    check_array(target, "target", shape=y.shape)
+    diff = y - target                      # (B, T, O)
+    return float(np.mean(diff ** 2)), 2.0 * diff / diff.size
+
+
+def loss_and_grads(params: dict, x: np.ndarray, y: np.ndarray, h0: np.ndarray | None = None, *,
+                   truncate: int | None = None, truncation: str = "sliding",
+                   activation: str = "tanh") -> tuple[float, dict]:
+    """Forward, MSE loss against targets ``y`` and (possibly truncated) BPTT in one call."""
+    out, cache = forward(params, x, h0, activation=activation)
+    loss, dy = mse_loss(out, y)
+    return loss, backward(params, cache, dy, truncate=truncate, truncation=truncation)
+
+
+def numerical_gradient(f, params: dict, eps: float = 1e-6) -> dict:
+    """Central finite differences ``(f(p + eps) - f(p - eps)) / (2 eps)`` of a scalar ``f(params)``,
+    one entry at a time, for every array in ``params`` (float64 copies; ``params`` is untouched).
+    """
+    if not callable(f):
+        raise TypeError(f"f must be a function of params returning a float, got {describe(f)}")
+    if not isinstance(params, dict):
+        raise TypeError(f"params must be a dict of numpy arrays, got {describe(params)}")
+    if not (isinstance(eps, float) and 0 < eps < 1):
+        raise ValueError(f"eps must be a float in (0, 1), got {eps!r}")
+    p = {k: np.array(check_array(v, f"params[{k!r}]"), dtype=np.float64) for k, v in params.items()}
+    grads = {}
+    for name, arr in p.items():
+        g = np.zeros_like(arr)
+        for idx in np.ndindex(arr.shape):
+            old = arr[idx]
+            arr[idx] = old + eps
+            f_plus = float(f(p))
+            arr[idx] = old - eps
+            f_minus = float(f(p))
+            arr[idx] = old
+            g[idx] = (f_plus - f_minus) / (2 * eps)
+        grads[name] = g
+    return grads
+
+
+def relative_error(a, b) -> float:
+    """``||a - b|| / (||a|| + ||b||)`` (0 when both are zero): scale-free, in [0, 1]."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {a.shape} and {b.shape}")
+    den = np.linalg.norm(a) + np.linalg.norm(b)
+    return 0.0 if den == 0 else float(np.linalg.norm(a - b) / den)
+
+
+def cache_nbytes(cache: dict) -> int:
+    """Bytes of the arrays a forward pass keeps for BPTT (x, a and h)."""
+    if not isinstance(cache, dict):
+        raise TypeError(f"cache must be the dict returned by forward, got {describe(cache)}")
+    return int(sum(v.nbytes for v in cache.values() if isinstance(v, np.ndarray)))
+
+
+def to_torch_rnn(params: dict, *, nonlinearity: str = "tanh") -> nn.RNN:
+    """A one-layer, batch-first, float64 ``torch.nn.RNN`` with the same hidden states.
+
+    ``bias_ih`` gets ``b_h`` and ``bias_hh`` is zero; the read-out is not part of ``nn.RNN``.
     """
     D, H, _ = check_params(params)
-    rnn = nn.RNN(D, H, num_layers=1, nonlinearity="tanh", bias=True, batch_first=True,
-                 dtype=torch.float64)
+    check_choice(nonlinearity, "nonlinearity", list(ACTIVATIONS))
+    rnn = nn.RNN(D, H, nonlinearity=nonlinearity, batch_first=True, dtype=torch.float64)
     with torch.no_grad():
-        rnn.weight_ih_l0.copy_(torch.from_numpy(np.asarray(params["W_xh"], dtype=np.float64)))
-        rnn.weight_hh_l0.copy_(torch.from_numpy(np.asarray(params["W_hh"], dtype=np.float64)))
-        rnn.bias_ih_l0.copy_(torch.from_numpy(np.asarray(params["b_h"], dtype=np.float64)))
+        for mine, theirs in (("W_xh", "weight_ih_l0"), ("W_hh", "weight_hh_l0"), ("b_h", "bias_ih_l0")):
+            getattr(rnn, theirs).copy_(torch.from_numpy(np.asarray(params[mine], np.float64)))
         rnn.bias_hh_l0.zero_()
     return rnn
 
 
 def from_torch_rnn(module: nn.RNN, *, W_hy: np.ndarray | None = None,
                    b_y: np.ndarray | None = None) -> dict:
-    """The parameter dict of a one-layer, unidirectional tanh ``torch.nn.RNN``.
+    """The float64 parameter dict of a one-layer, unidirectional ``torch.nn.RNN``.
 
-    ``b_h`` is the sum of PyTorch's two biases (zeros for ``bias=False``). The arrays are
-    float64 copies. Pass ``W_hy`` (O, H) and ``b_y`` (O,) to add a read-out; without them
-    the dict has none and :func:`forward` returns the hidden states, like the module.
+    ``b_h`` is the sum of PyTorch's two biases (zeros for ``bias=False``). Pass ``W_hy`` (O, H)
+    and ``b_y`` (O,) to add a read-out; without them :func:`forward` returns the hidden states.
     """
     if not isinstance(module, nn.RNN):
         raise TypeError(f"module must be a torch.nn.RNN, got {type(module).__name__}")
-    if module.num_layers != 1 or module.bidirectional or module.nonlinearity != "tanh":
-        raise ValueError("module must be a one-layer, unidirectional tanh nn.RNN, got "
-                         f"num_layers={module.num_layers}, bidirectional={module.bidirectional}, "
-                         f"nonlinearity={module.nonlinearity!r}")
+    if module.num_layers != 1 or module.bidirectional:
+        raise ValueError("module must be a one-layer, unidirectional nn.RNN, got "
+                         f"num_layers={module.num_layers}, bidirectional={module.bidirectional}")
+    if (W_hy is None) != (b_y is None):
+        raise ValueError("pass both W_hy and b_y, or neither")
 
     def np64(t):
         return t.detach().cpu().to(torch.float64).numpy().copy()
 
-    H = module.hidden_size
     params = {"W_xh": np64(module.weight_ih_l0), "W_hh": np64(module.weight_hh_l0),
-              "b_h": (np64(module.bias_ih_l0) + np64(module.bias_hh_l0)) if module.bias
-              else np.zeros(H)}
-    if (W_hy is None) != (b_y is None):
-        raise ValueError("pass both W_hy and b_y, or neither")
+              "b_h": np64(module.bias_ih_l0) + np64(module.bias_hh_l0) if module.bias
+              else np.zeros(module.hidden_size)}
     if W_hy is not None:
-        params["W_hy"] = np.array(W_hy, dtype=np.float64)
-        params["b_y"] = np.array(b_y, dtype=np.float64)
+        params.update(W_hy=np.array(W_hy, dtype=np.float64), b_y=np.array(b_y, dtype=np.float64))
     check_params(params)
     return params
