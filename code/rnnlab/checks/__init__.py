@@ -4,3 +4,4 @@ Call them as ``rnnlab.checks.<name>(answer)``; see :mod:`rnnlab.checks._core` fo
 prints, returns and raises.
 """
 from ._core import CheckFailed, CheckResult  # noqa: F401
+from .ch02 import *  # noqa: F401,F403
