@@ -169,6 +169,21 @@ def test_exercises_are_parsed_from_directive_titles():
     assert (nbt.exercises(nb)[0].stars, nbt.exercises(nb)[0].minutes) == (2, 20)
 
 
+def test_exercise_kinds_and_learning_goals():
+    nb = synthetic()
+    assert student.exercise_kinds(nb) == {"ex-99-1": "code, checked: checks.square",
+                                          "ex-99-2": "pen and paper"}
+    nb["cells"][14] = new_code_cell("print(2 ** 2)", metadata={"tags": ["solution"]})
+    assert student.exercise_kinds(nb)["ex-99-2"] == "code"
+    assert nbt.learning_goals(nb) == []
+    nb["cells"][0]["source"] += ("\n\n- an aside\n\nBy the end you will be able to:\n\n"
+                                 "- square\n  numbers\n\n- explain $x^2$\n\nThen more.")
+    assert nbt.learning_goals(nb) == ["square numbers", "explain $x^2$"]
+    nb["cells"].insert(1, new_markdown_cell("1. first\n2) second"))
+    nb["cells"][0]["source"] = "# Only a title"
+    assert nbt.learning_goals(nb) == ["first", "second"]
+
+
 @pytest.mark.parametrize("edit, message", [
     (lambda c: c.pop(11), "ex-99-1 has a starter .cell 6. but no check cell"),
     (lambda c: c.insert(9, new_code_cell("checks.square(square)", metadata={"tags": ["solution"]}))
@@ -284,6 +299,64 @@ def test_chapter_with_reference_solutions_passes_its_checks(path, edition, tmp_p
     shutil.copytree(edition, run_dir)
     solved = student.paste_solutions(nbt.read(run_dir / path.name), nbt.read(path))
     assert_checks_say(execute(solved, run_dir), "PASSED")
+
+
+@pytest.mark.parametrize("path", REAL)
+def test_chapter_gives_the_guide_what_it_reads(path):
+    """The instructors' guide tabulates goals and exercises parsed from each chapter."""
+    nb = nbt.read(path)
+    assert nbt.title(nb), f"{path.name} has no # title"
+    assert nbt.learning_goals(nb), f"{path.name}: no bulleted learning goals in the overview"
+    found = nbt.exercises(nb)
+    assert [ex.label for ex in found] == nbt.exercise_labels(nb)
+    for ex in found:
+        assert ex.stars in (1, 2, 3) and ex.minutes, \
+            f"{path.name} {ex.label}: title {ex.title!r} needs (★.., NN min) for the guide"
+        assert ex.goal, f"{path.name} {ex.label}: no **Goal:** line"
+
+
+# -- the instructors' guide ------------------------------------------------------------------
+
+def run_guide(chapters: Path) -> list[str]:
+    """Execute chapters/instructors.md (a MyST notebook) in ``chapters``; the Markdown it shows."""
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    guide = read_myst_markdown_notebook((ROOT / "chapters" / "instructors.md").read_text())
+    node = execute(guide, chapters)
+    return ["".join(o.get("data", {}).get("text/markdown", "")) + "".join(o.get("text", ""))
+            for c in node.cells if c.cell_type == "code" for o in c.outputs
+            if o["output_type"] in ("execute_result", "display_data", "stream")]
+
+
+def test_guide_tabulates_a_synthetic_chapter(tmp_path):
+    src = tmp_path / "chapters"
+    nb = synthetic()
+    nb["cells"][0]["source"] += "\n\nYou will learn to:\n\n- square a number"
+    write_source(src, nb)
+    shutil.copy(ROOT / "chapters" / "instructors.md", src)
+    shutil.copy(ROOT / "_config.yml", tmp_path)
+    shown = "\n".join(run_guide(src))
+    assert "**Chapter 99, {ref}`ch99`.**" in shown and "  - square a number" in shown
+    assert "not measured yet" in shown and "No measurement yet" in shown
+    assert "| {ref}`ex-99-1 <ex-99-1>` | Square a number | ★ | 5 min | code, checked by " \
+           "`checks.square` | practise ex-99-1. |" in shown
+    assert "2 exercises in all (chapter 99: 2 exercises, 1 h 05 min)" in shown
+    assert "repository.url:" in shown and "constant factor of 2" in shown
+    data = timing.measure([src / "99_synthetic.ipynb"], repeat=1)
+    (src / "timings.json").write_text(json.dumps(data))
+    shown = "\n".join(run_guide(src))
+    assert "not measured yet" not in shown and f"Measured on {data['date'][:10]}" in shown
+    assert re.search(r"\| `99_synthetic.ipynb` \| \d+\.\d s \| \d+\.\d \| yes \|", shown)
+
+
+def test_guide_tabulates_every_chapter():
+    if not CHAPTERS:
+        pytest.skip("no chapter notebooks in chapters/ yet")
+    shown = "\n".join(run_guide(ROOT / "chapters"))
+    for path in CHAPTERS:
+        assert f"`{path.name}`" in shown, f"{path.name} missing from the timing table"
+        for label in nbt.exercise_labels(nbt.read(path)):
+            assert f"{{ref}}`{label} <{label}>` |" in shown, f"{label} missing from the guide"
 
 
 # -- timing ----------------------------------------------------------------------------------

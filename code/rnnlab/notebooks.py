@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["read", "write", "strip", "source", "tags", "exercise_labels", "solution_spans",
-           "is_starter", "starter_label", "is_check", "Exercise", "exercises", "title"]
+           "is_starter", "starter_label", "is_check", "Exercise", "exercises", "title",
+           "learning_goals"]
 
 _EXERCISE = re.compile(r"```+\{exercise\}[^\n]*\n(?:[^\n]*\n)*?:label:\s*(ex-\d\d-\d+)", re.M)
 _SOL_START = re.compile(r"\{solution-start\}\s*(ex-\d\d-\d+)")
@@ -153,6 +154,38 @@ def title(nb: dict) -> str:
             if m:
                 return m.group(1)
     return ""
+
+
+_BULLET = re.compile(r"^(?:[-*+]|\d+[.)])\s+(.*)$")
+
+
+def learning_goals(nb: dict) -> list[str]:
+    """The bulleted learning goals of the overview (markdown before the first code cell).
+
+    The list that follows a line mentioning goals (or "you will", "learn") is preferred; without
+    such a line, the overview's first bulleted list. Indented continuation lines are joined.
+    """
+    lines = []
+    for c in nb["cells"]:
+        if c["cell_type"] == "code":
+            break
+        if c["cell_type"] == "markdown":
+            lines += source(c).splitlines() + [""]
+    lists, current, intro = [], None, False
+    for line in lines:
+        bullet = _BULLET.match(line)
+        if bullet:
+            if current is None:
+                current = (intro, [])
+                lists.append(current)
+            current[1].append(bullet.group(1).strip())
+        elif current is not None and line.startswith((" ", "\t")) and line.strip():
+            current[1][-1] += " " + line.strip()
+        elif line.strip():
+            current = None
+            intro = bool(re.search(r"goal|you will|learn|by the end", line, re.I))
+    preferred = [items for flagged, items in lists if flagged]
+    return (preferred or [items for _, items in lists] or [[]])[0]
 
 
 def main(argv: list[str]) -> int:

@@ -29,7 +29,7 @@ from pathlib import Path
 from . import notebooks as nbt
 
 __all__ = ["CHAPTER_GLOB", "StudentEditionError", "Edition", "chapter_notebooks",
-           "removed_cells", "exercise_of_cells", "validate", "student_notebook",
+           "removed_cells", "exercise_of_cells", "exercise_kinds", "validate", "student_notebook",
            "paste_solutions", "needed_files", "write_student_edition", "main"]
 
 CHAPTER_GLOB = "[0-9][0-9]_*.ipynb"
@@ -85,6 +85,28 @@ def exercise_of_cells(nb: dict) -> list[str | None]:
         current = opened.get(i, current)
         owner.append(current)
     return owner
+
+
+def exercise_kinds(nb: dict) -> dict[str, str]:
+    """For each exercise label, what the student hands in.
+
+    ``"code, checked: checks.<name>"`` when it has a starter and a check, ``"code"`` when its
+    solution holds code but there is no starter to fill, ``"pen and paper"`` otherwise.
+    """
+    spans, owner = nbt.solution_spans(nb), exercise_of_cells(nb)
+    kinds = {}
+    for ex in nbt.exercises(nb):
+        cells = [(i, c) for i, c in enumerate(nb["cells"]) if owner[i] == ex.label]
+        first, last = spans.get(ex.label, (0, -1))
+        names = [m for i, c in cells if nbt.is_check(c) and not first <= i <= last
+                 for m in re.findall(r"checks\.(\w+)\(", nbt.source(c))]
+        if any(nbt.starter_label(c) == ex.label for _, c in cells) and names:
+            kinds[ex.label] = "code, checked: " + ", ".join(f"checks.{n}" for n in names)
+        elif any(c["cell_type"] == "code" for c in nb["cells"][first:last + 1]):
+            kinds[ex.label] = "code"
+        else:
+            kinds[ex.label] = "pen and paper"
+    return kinds
 
 
 def validate(nb: dict, name: str = "notebook") -> None:
