@@ -1,0 +1,400 @@
+"""Open the built book in headless Chromium and check each page as a reader sees it (issue 8).
+
+Used by ``tests/test_browser.py``; also runnable by hand on any built book::
+
+    python tests/browser_check.py [BOOK_ROOT]    # checks BOOK_ROOT/_build/html page by page
+
+The driver is Playwright for Python pointed at the system Chromium (Debian's ``chromium``
+package): nothing is downloaded. One browser serves all pages, which are opened in sequence
+from a local ``http.server`` on 127.0.0.1. Requests to any other host are aborted, so the
+book is checked as it behaves offline (MathJax must come from the build itself).
+
+For every page, :meth:`Site.check` reports as problems:
+
+* console errors and uncaught page errors, except the ones listed in :data:`IGNORED`;
+* requests to the local server that fail or answer 4xx/5xx (apart from ``/favicon.ico``);
+* images that did not load (``naturalWidth == 0``);
+* math not typeset: a ``.math`` element without MathJax output, a MathJax error, fewer display
+  equations than the source has ``$$`` blocks, inline math in the source but none on the page,
+  or a raw ``\\(``, ``\\[``, ``$$`` or ``\\begin{`` left in the visible text outside code;
+* rendered errors: traceback, error or stderr outputs, ``Traceback (most recent call last)``,
+  Python warnings or tqdm bars in cell outputs (cells tagged ``raises-exception`` may show
+  their exception on purpose and are exempt);
+* exercises: a solution dropdown per exercise of the source, each hidden at first and
+  visible after a click on its toggle button;
+* internal links whose page or ``#fragment`` does not exist in the build.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import socketserver
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+#: Console messages and page errors that are not faults of the book, each with its reason.
+IGNORED = {
+    # Chromium asks every site for /favicon.ico; the book has no favicon and needs none.
+    "favicon": re.compile(r"favicon\.ico"),
+    # Every request that leaves 127.0.0.1 is aborted (the check is offline on purpose) and
+    # Chromium logs each one; the pages must work without them, which the other checks verify.
+    "offline": re.compile(r"net::ERR_BLOCKED_BY_CLIENT"),
+    # sphinx-thebe 0.3.1 adds its inline configuration script while the documents are read;
+    # Sphinx 7.4 then writes that script twice into every page, and the second copy fails to
+    # re-declare a `const`. The first copy has already defined it, so the launch button's
+    # thebe still works (a framework bug, not something the course can fix in its files).
+    "thebe-twice": re.compile(r"^Identifier 'THEBE_JS_URL' has already been declared$"),
+}
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def find_chromium() -> str | None:
+    """Path of the system Chromium: ``$CHROMIUM``, else the first of the usual names on PATH."""
+    if os.environ.get("CHROMIUM"):
+        return os.environ["CHROMIUM"]
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        if shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+# ---------------------------------------------------------------- what the sources promise
+@dataclass
+class Expect:
+    """What the source of a page promises the rendered page will show."""
+
+    display_math: int = 0          # number of $$ ... $$ blocks
+    inline_math: bool = False      # at least one $...$ in the prose
+    solutions: list[str] = field(default_factory=list)   # exercise labels with a solution
+
+
+_FENCE = re.compile(r"^(`{3,}|~{3,})(?!\{)[^\n]*\n.*?^\1\s*$", re.M | re.S)  # code, not directives
+_INLINE_CODE = re.compile(r"``.*?``|`[^`\n]*`")
+_INLINE_MATH = re.compile(r"(?<![\\$])\$(?=\S)[^$\n]+?(?<=\S)(?<!\\)\$(?!\$)")
+_SOL_START = re.compile(r"\{solution-start\}\s*(ex-\d\d-\d+)")
+
+
+def expectations(source: Path) -> Expect:
+    """Read a page's ``.md`` or ``.ipynb`` source and count its math and gated solutions."""
+    if source.suffix == ".ipynb":
+        import json
+        cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+        text = "\n\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+                           for c in cells if c["cell_type"] == "markdown")
+    else:
+        text = source.read_text(encoding="utf-8")
+    solutions = _SOL_START.findall(text)
+    prose = _INLINE_CODE.sub("", _FENCE.sub("", text))
+    display = prose.count("$$") // 2
+    inline = bool(_INLINE_MATH.search(re.sub(r"\$\$.*?\$\$", "", prose, flags=re.S)))
+    return Expect(display_math=display, inline_math=inline, solutions=solutions)
+
+
+# ---------------------------------------------------------------- the local web server
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest's output clean
+        pass
+
+
+class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+
+
+def serve(directory: Path) -> tuple[_Server, str]:
+    """Serve ``directory`` on 127.0.0.1 at a free port; return the server and its base URL."""
+    handler = functools.partial(_Quiet, directory=str(directory))
+    server = _Server(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
+# ---------------------------------------------------------------- in-page JavaScript
+_JS_WAIT_MATH = """async () => {
+  if (!document.querySelector('.math')) return 'no math';
+  for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++)
+    await new Promise(r => setTimeout(r, 50));
+  if (!(window.MathJax && MathJax.startup)) return 'MathJax never started';
+  await MathJax.startup.promise;
+  return 'typeset';
+}"""
+
+_JS_IMAGES = """async () => {
+  const imgs = [...document.images];
+  imgs.forEach(img => { img.loading = 'eager'; });
+  await Promise.all(imgs.map(img => img.complete ? null : new Promise(r => {
+    img.addEventListener('load', r); img.addEventListener('error', r); setTimeout(r, 10000); })));
+  return imgs.filter(img => !(img.complete && img.naturalWidth > 0))
+             .map(img => img.getAttribute('src'));
+}"""
+
+_JS_INSPECT = r"""() => {
+  const exempt = el => el.closest('.tag_raises-exception');
+  const math = [...document.querySelectorAll('.math')];
+  const skip = 'pre, code, script, style, textarea, mjx-container, .highlight';
+  const raw = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.parentElement.closest(skip)) continue;
+    const m = n.data.match(/\\\(|\\\[|\$\$|\\begin\{/);
+    if (m) raw.push(n.data.slice(Math.max(0, m.index - 30), m.index + 40).trim());
+  }
+  const outputs = [...document.querySelectorAll('.cell_output')].filter(o => !exempt(o));
+  const badOutputs = outputs.flatMap(o => [...o.querySelectorAll(
+      '.output.traceback, .output.error, .output.stderr, .stderr')]).length;
+  const debris = [];
+  for (const o of outputs) {
+    const t = o.innerText || '';
+    for (const re of [/Traceback \(most recent call last\)/, /\.py:\d+: \w*Warning: /,
+                      /\d+%\|[^|\n]*\|/]) {
+      const m = t.match(re);
+      if (m) debris.push(t.slice(Math.max(0, m.index - 20), m.index + 60).trim());
+    }
+  }
+  return {
+    math: math.length,
+    displayMath: document.querySelectorAll('div.math').length,
+    inlineMath: document.querySelectorAll('span.math').length,
+    untypeset: math.filter(m => !m.querySelector('mjx-container'))
+                   .map(m => m.textContent.slice(0, 60)),
+    mathErrors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 60)),
+    raw, badOutputs, debris,
+    ids: [...document.querySelectorAll('[id]')].map(e => e.id)
+          .concat([...document.querySelectorAll('a[name]')].map(a => a.name)),
+    links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+  };
+}"""
+
+_JS_SOLUTION_STATE = """el => {
+  const body = [...el.children].filter(c => !c.classList.contains('admonition-title'));
+  return body.length > 0 && body.every(c => c.offsetHeight > 0 &&
+      c.checkVisibility({visibilityProperty: true, opacityProperty: true}));
+}"""
+
+
+# ---------------------------------------------------------------- the browser session
+@dataclass
+class PageReport:
+    page: str
+    problems: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    screenshot: Path | None = None
+
+
+class Chromium:
+    """One headless Chromium driven by Playwright (a context manager); opens :class:`Site` s.
+
+    Playwright's synchronous API allows one running instance per thread, so a test session
+    starts one of these and checks every site with it.
+    """
+
+    def __init__(self, executable: str):
+        self.executable = executable
+
+    def __enter__(self):
+        from playwright.sync_api import sync_playwright
+        self._pw = sync_playwright().start()
+        try:
+            self.browser = self._pw.chromium.launch(executable_path=self.executable,
+                                                    headless=True, args=CHROMIUM_ARGS)
+        except Exception:
+            self._pw.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        for closer in (self.browser.close, self._pw.stop):
+            try:
+                closer()
+            except Exception:  # pragma: no cover - best effort on teardown
+                pass
+
+    def site(self, html_dir: Path, screenshots: Path | None = None) -> Site:
+        return Site(self.browser, html_dir, screenshots)
+
+
+class Site:
+    """A built site served on 127.0.0.1 and one browser tab on it (a context manager)."""
+
+    def __init__(self, browser, html_dir: Path, screenshots: Path | None = None,
+                 viewport=(1280, 900)):
+        self._browser = browser
+        self.html_dir = Path(html_dir)
+        self.screenshots = screenshots
+        self.viewport = viewport
+        self._static_ids: dict[Path, set[str]] = {}
+        self.blocked: set[str] = set()   # hosts the pages tried to reach (aborted: offline)
+
+    def __enter__(self):
+        self.server, self.base = serve(self.html_dir)
+        w, h = self.viewport
+        self._context = self._browser.new_context(viewport={"width": w, "height": h})
+        self._context.route("**/*", self._offline)
+        self.page = self._context.new_page()
+        self.page.set_default_timeout(30_000)
+        self._events: list[tuple[str, str]] = []
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda e: self._events.append(("pageerror", str(e))))
+        self.page.on("requestfailed", lambda r: self._on_failed(r.url, r.failure or "failed"))
+        self.page.on("response", lambda r: r.status >= 400 and self._on_failed(r.url, r.status))
+        return self
+
+    def __exit__(self, *exc):
+        for closer in (self._context.close, self.server.shutdown, self.server.server_close):
+            try:
+                closer()
+            except Exception:  # pragma: no cover - best effort on teardown
+                pass
+
+    # event handlers ----------------------------------------------------------------------
+    def _offline(self, route):
+        if route.request.url.startswith(self.base) or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            self.blocked.add(urlsplit(route.request.url).netloc)
+            route.abort("blockedbyclient")
+
+    def _on_console(self, msg):
+        if msg.type == "error":
+            where = (msg.location or {}).get("url", "")
+            self._events.append(("console", f"{msg.text} [{where}]"))
+
+    def _on_failed(self, url, why):
+        if url.startswith(self.base) and not url.endswith("/favicon.ico"):
+            self._events.append(("request", f"{url[len(self.base):]}: {why}"))
+
+    # checks -----------------------------------------------------------------------------
+    def check(self, rel: str, expect: Expect | None = None, screenshot_name: str | None = None
+              ) -> PageReport:
+        """Open ``rel`` (a path under the html folder) and return what is wrong with it."""
+        report, expect = PageReport(rel), expect or Expect()
+        self._events.clear()
+        self.page.goto(self.base + rel, wait_until="load")
+        math_state = self.page.evaluate(_JS_WAIT_MATH)
+        if math_state not in ("no math", "typeset"):
+            report.problems.append(f"math: {math_state}")
+        for src in self.page.evaluate(_JS_IMAGES):
+            report.problems.append(f"image did not load: {src}")
+        info = self.page.evaluate(_JS_INSPECT)
+        self._check_math(info, expect, report)
+        if info["badOutputs"]:
+            report.problems.append(f"{info['badOutputs']} traceback/error/stderr output(s) rendered")
+        report.problems += [f"error or debris in an output: {d!r}" for d in info["debris"]]
+        self._check_links(rel, info, report)
+        if self.screenshots is not None and screenshot_name:
+            self.screenshots.mkdir(parents=True, exist_ok=True)
+            report.screenshot = self.screenshots / f"{screenshot_name}.png"
+            self.page.screenshot(path=str(report.screenshot), full_page=True)
+        self._check_solutions(expect, report)
+        self.page.wait_for_timeout(50)  # let late console messages arrive
+        self._sort_events(report)
+        return report
+
+    def _check_math(self, info, expect: Expect, report: PageReport):
+        p = report.problems
+        p += [f"math not typeset: {t!r}" for t in info["untypeset"]]
+        p += [f"MathJax error: {t!r}" for t in info["mathErrors"]]
+        p += [f"raw LaTeX in the visible text: {t!r}" for t in info["raw"]]
+        if info["displayMath"] < expect.display_math:
+            p.append(f"the source has {expect.display_math} $$ blocks, the page only "
+                     f"{info['displayMath']} display equations")
+        if expect.inline_math and not info["inlineMath"]:
+            p.append("the source has inline $...$ math, the page none")
+
+    def _check_solutions(self, expect: Expect, report: PageReport):
+        boxes = self.page.locator("div.solution")
+        n = boxes.count()
+        if n != len(expect.solutions):
+            report.problems.append(f"{len(expect.solutions)} solutions in the source, "
+                                   f"{n} on the page")
+        for k in range(n):
+            box = boxes.nth(k)
+            name = box.get_attribute("id") or f"solution {k + 1}"
+            if "dropdown" not in (box.get_attribute("class") or "").split():
+                report.problems.append(f"{name} is not a dropdown (its answer is not gated)")
+                continue
+            if box.evaluate(_JS_SOLUTION_STATE):
+                report.problems.append(f"{name} is open before any click")
+            button = box.locator("button.toggle-button").first
+            if not button.count():
+                report.problems.append(f"{name} has no toggle button")
+                continue
+            button.scroll_into_view_if_needed()
+            button.click()
+            try:
+                self.page.wait_for_function(_JS_SOLUTION_STATE, arg=box.element_handle(),
+                                            timeout=3_000)
+            except Exception:
+                report.problems.append(f"{name} does not open on click")
+
+    def _check_links(self, rel: str, info, report: PageReport):
+        here = (self.html_dir / rel).resolve()
+        seen = set()
+        for href in info["links"]:
+            if not href.startswith(self.base) or href in seen:
+                continue
+            seen.add(href)
+            parts = urlsplit(href)
+            path = unquote(parts.path)[len(urlsplit(self.base).path):]
+            target = self.html_dir / path
+            if not path or path.endswith("/"):
+                target = target / "index.html"
+            if not target.is_file():
+                report.problems.append(f"link to a missing page: {path or '/'}")
+                continue
+            frag = unquote(parts.fragment)
+            if not frag or target.suffix != ".html":
+                continue
+            ids = set(info["ids"]) if target.resolve() == here else self._ids_of(target)
+            if frag not in ids:
+                report.problems.append(f"link to a missing anchor: {path}#{frag}")
+
+    def _ids_of(self, target: Path) -> set[str]:
+        if target not in self._static_ids:
+            html = target.read_text(encoding="utf-8", errors="replace")
+            self._static_ids[target] = set(re.findall(r'\b(?:id|name)="([^"]+)"', html))
+        return self._static_ids[target]
+
+    def _sort_events(self, report: PageReport):
+        for kind, text in self._events:
+            reason = next((r for r, pat in IGNORED.items()
+                           if kind in ("console", "pageerror") and pat.search(text)), None)
+            if reason:
+                report.ignored.append(f"{reason}: {text}")
+            else:
+                report.problems.append(f"{kind}: {text}")
+
+
+def main(argv=None) -> int:  # pragma: no cover - manual use
+    root = Path((argv or sys.argv[1:] or ["."])[0]).resolve()
+    html = root / "_build" / "html"
+    chromium = find_chromium()
+    if chromium is None:
+        print("no Chromium found (install Debian's chromium or set $CHROMIUM)")
+        return 2
+    pages = sorted(p.relative_to(html).as_posix() for p in html.rglob("*.html")
+                   if p.name not in ("genindex.html", "search.html", "index.html")
+                   and not p.relative_to(html).parts[0].startswith("_"))
+    bad = 0
+    with Chromium(chromium) as c, c.site(html, root / "_build" / "screenshots") as b:
+        for rel in pages:
+            src = [(root / rel).with_suffix(s) for s in (".ipynb", ".md")
+                   if (root / rel).with_suffix(s).exists()]
+            r = b.check(rel, expectations(src[0]) if src else None, rel[:-5].replace("/", "_"))
+            bad += bool(r.problems)
+            print(("FAIL " if r.problems else "ok   ") + rel, *r.problems,
+                  *(f"(ignored) {i}" for i in r.ignored), sep="\n    ")
+        print("hosts blocked (offline):", sorted(b.blocked) or "none")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
