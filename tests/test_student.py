@@ -44,6 +44,13 @@ SOLUTION_CODE = "def square(x):\n    return x * x  # the reference answer"
 SOLUTION_TEXT = "Multiplying a number by itself is the unique secret explanation."
 
 
+GOOD_TIMINGS = {
+    "schema": 1, "date": "2026-01-01T00:00:00+00:00", "repeat": 1, "kernel": "python3",
+    "machine": {"cpu_model": "x", "cpu_cores": 2, "torch_threads": 2, "python": "3.11",
+                "torch": "2", "platform": "Linux", "load_average": []},
+    "chapters": [{"notebook": "01_a.ipynb", "title": "A", "seconds": 3, "runs": [3.0]}]}
+
+
 def exercise(label: str, title: str) -> str:
     return f"```{{exercise}} {title}\n:label: {label}\n\n**Goal:** practise {label}. More.\n```"
 
@@ -342,11 +349,13 @@ def test_guide_tabulates_a_synthetic_chapter(tmp_path):
            "`checks.square` | practise ex-99-1. |" in shown
     assert "2 exercises in all (chapter 99: 2 exercises, 1 h 05 min)" in shown
     assert "repository.url:" in shown and "constant factor of 2" in shown
-    data = timing.measure([src / "99_synthetic.ipynb"], repeat=1)
-    (src / "timings.json").write_text(json.dumps(data))
+    data = dict(json.loads(json.dumps(GOOD_TIMINGS)), date="2031-02-03T04:05:06+00:00")
+    data["chapters"][0].update(notebook="99_synthetic.ipynb", seconds=12.25, runs=[12.25])
+    (src / "timings.json").write_text(json.dumps(timing.validate(data)))
     shown = "\n".join(run_guide(src))
     assert "not measured yet" not in shown and f"Measured on {data['date'][:10]}" in shown
-    assert re.search(r"\| `99_synthetic.ipynb` \| \d+\.\d s \| \d+\.\d \| yes \|", shown)
+    assert "| `99_synthetic.ipynb` | 12.2 s | 12.2 | yes |" in shown
+    assert "2 CPU cores (x), 2 torch threads, Python 3.11, torch 2, Linux" in shown
 
 
 def test_guide_tabulates_every_chapter():
@@ -397,10 +406,7 @@ def test_timing_argument_errors(tmp_path, monkeypatch, capsys, args, message):
 
 
 def test_timing_validation_names_the_bad_field(tmp_path):
-    good = {"schema": 1, "date": "2026-01-01T00:00:00+00:00", "repeat": 1, "kernel": "python3",
-            "machine": {"cpu_model": "x", "cpu_cores": 2, "torch_threads": 2, "python": "3.11",
-                        "torch": "2", "platform": "Linux", "load_average": []},
-            "chapters": [{"notebook": "01_a.ipynb", "title": "A", "seconds": 3, "runs": [3.0]}]}
+    good = GOOD_TIMINGS
     assert timing.validate(json.loads(json.dumps(good))) is not None
     for path, value, message in [
         (("schema",), 2, "schema must be 1"), (("machine", "cpu_cores"), "2", "'cpu_cores'"),
