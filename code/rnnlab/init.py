@@ -20,7 +20,7 @@ import math
 
 import torch
 
-from ._validate import check_choice, check_float, check_int
+from ._validate import check_choice, check_float, check_int, check_tensor
 
 __all__ = ["xavier_uniform", "xavier_normal", "he_normal", "orthogonal", "scaled_orthogonal",
            "identity", "INITIALIZERS", "init_recurrent_", "spectral_norm", "spectral_radius"]
@@ -106,11 +106,13 @@ def init_recurrent_(cell, scheme: str, *, scale: float = 1.0, generator=None):
 
 def spectral_norm(W: torch.Tensor) -> float:
     """Largest singular value of a matrix."""
+    check_tensor(W, "W", ndim=2)
     return float(torch.linalg.matrix_norm(W.detach().double(), ord=2))
 
 
 def spectral_radius(W: torch.Tensor) -> float:
     """Largest modulus of an eigenvalue of a square matrix."""
+    check_tensor(W, "W", ndim=2)
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
         raise ValueError(f"W must be a square matrix, got shape {tuple(W.shape)}")
     return float(torch.linalg.eigvals(W.detach().double()).abs().max())

@@ -118,5 +118,10 @@ def temporal_order(batch_size: int, length: int, *, generator=None, seed: int | 
 def batches(task, batch_size: int, length: int, *, seed: int = 0):
     """A ``batch_fn(step)`` for :func:`rnnlab.train.fit` that draws fresh batches of ``task``
     from one generator seeded with ``seed``."""
+    if not callable(task):
+        raise TypeError("task must be a task function such as adding_problem, got "
+                        f"{type(task).__name__}")
+    check_int(batch_size, "batch_size", minimum=1)
+    check_int(length, "length", minimum=1)
     g = make_generator(seed)
     return lambda step: task(batch_size, length, generator=g)

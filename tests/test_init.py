@@ -1,0 +1,92 @@
+"""Unit tests of rnnlab.init: the variance of each scheme, orthogonality, singular values."""
+import math
+
+import pytest
+import torch
+
+from rnnlab import cells, init
+from rnnlab.runtime import make_generator
+
+
+def test_xavier_and_he_variances():
+    g = make_generator(0)
+    W = init.xavier_uniform(300, 200, generator=g)
+    assert W.shape == (300, 200)
+    a = math.sqrt(6 / 500)
+    assert W.abs().max() <= a
+    assert W.var().item() == pytest.approx(2 / 500, rel=0.05)
+    assert init.xavier_normal(300, 200, generator=g).var().item() == pytest.approx(2 / 500, rel=0.05)
+    assert init.xavier_normal(300, 200, gain=2.0, generator=g).var().item() == \
+        pytest.approx(8 / 500, rel=0.05)
+    assert init.he_normal(300, 200, generator=g).var().item() == pytest.approx(2 / 200, rel=0.05)
+
+
+@pytest.mark.parametrize("shape", [(6, 6), (8, 3), (3, 8)])
+def test_orthogonal_has_unit_singular_values(shape):
+    Q = init.orthogonal(*shape, generator=make_generator(1), dtype=torch.float64)
+    assert Q.shape == shape
+    s = torch.linalg.svdvals(Q)
+    torch.testing.assert_close(s, torch.ones_like(s))
+    small = min(shape)
+    gram = Q.T @ Q if shape[0] >= shape[1] else Q @ Q.T
+    torch.testing.assert_close(gram, torch.eye(small, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("scale", [0.5, 1.0, 1.5])
+def test_scaled_orthogonal_singular_values_and_eigenvalues(scale):
+    W = init.scaled_orthogonal(16, scale, generator=make_generator(2), dtype=torch.float64)
+    s = torch.linalg.svdvals(W)
+    torch.testing.assert_close(s, torch.full_like(s, scale))
+    torch.testing.assert_close(torch.linalg.eigvals(W).abs(), torch.full((16,), scale,
+                                                                         dtype=torch.float64))
+    assert init.spectral_norm(W) == pytest.approx(scale)
+    assert init.spectral_radius(W) == pytest.approx(scale)
+
+
+def test_generator_makes_initialisers_reproducible():
+    for fn in (init.xavier_uniform, init.xavier_normal, init.he_normal, init.orthogonal):
+        a = fn(5, 4, generator=make_generator(3))
+        b = fn(5, 4, generator=make_generator(3))
+        assert torch.equal(a, b)
+    assert torch.equal(init.identity(4), torch.eye(4))
+
+
+def test_spectral_norm_and_radius_differ_for_non_normal_matrices():
+    W = torch.tensor([[0.5, 2.0], [0.0, 0.5]])
+    assert init.spectral_radius(W) == pytest.approx(0.5)
+    assert init.spectral_norm(W) > 2.0
+    assert init.spectral_norm(torch.randn(3, 5)) > 0    # any rectangular matrix
+
+
+@pytest.mark.parametrize("scheme", sorted(init.INITIALIZERS))
+def test_init_recurrent_overwrites_W_hh(scheme):
+    cell = cells.RNNCell(3, 8)
+    W_xh = cell.W_xh.detach().clone()
+    init.init_recurrent_(cell, scheme, scale=0.9, generator=make_generator(0))
+    assert torch.equal(cell.W_xh, W_xh)                  # only W_hh changes
+    if scheme in ("orthogonal", "identity"):
+        assert init.spectral_norm(cell.W_hh) == pytest.approx(0.9, rel=1e-5)
+        assert init.spectral_radius(cell.W_hh) == pytest.approx(0.9, rel=1e-5)
+
+
+def test_bad_inputs():
+    with pytest.raises(TypeError, match="rows must be an int"):
+        init.xavier_uniform(3.0, 2)
+    with pytest.raises(ValueError, match="cols must be >= 1"):
+        init.he_normal(3, 0)
+    with pytest.raises(TypeError, match="generator"):
+        init.orthogonal(3, generator=0)
+    with pytest.raises(ValueError, match="scale must be >= 0"):
+        init.scaled_orthogonal(4, -1.0)
+    with pytest.raises(ValueError, match="square"):
+        init.identity(3, 4)
+    with pytest.raises(ValueError, match="scheme must be one of"):
+        init.init_recurrent_(cells.RNNCell(2, 3), "glorot")
+    with pytest.raises(TypeError, match="W_hh"):
+        init.init_recurrent_(torch.nn.Linear(2, 3), "orthogonal")
+    with pytest.raises(ValueError, match="square"):
+        init.spectral_radius(torch.randn(3, 4))
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        init.spectral_norm([[1.0, 0.0], [0.0, 1.0]])
+    with pytest.raises(ValueError, match="2 dimensions"):
+        init.spectral_norm(torch.randn(2, 3, 3))

@@ -1,0 +1,124 @@
+"""Unit tests of rnnlab.tasks: shapes, determinism, the structure of each task, baselines."""
+import math
+
+import pytest
+import torch
+
+from rnnlab import tasks
+from rnnlab.runtime import make_generator
+
+
+def test_adding_problem_shapes_and_targets():
+    x, y = tasks.adding_problem(256, 20, seed=3)
+    assert x.shape == (256, 20, 2) and y.shape == (256, 1)
+    assert x.dtype == torch.float32 and y.dtype == torch.float32
+    values, markers = x[..., 0], x[..., 1]
+    assert torch.all((values >= 0) & (values < 1))
+    assert torch.all(markers.sum(dim=1) == 2)
+    assert set(markers.unique().tolist()) == {0.0, 1.0}
+    torch.testing.assert_close(y[:, 0], (values * markers).sum(dim=1))
+    first = markers.argmax(dim=1)                       # first one in the sequence
+    second = 19 - markers.flip(1).argmax(dim=1)         # last one
+    assert torch.all(first < 10) and torch.all(second >= 10)
+
+
+def test_adding_problem_shortest_sequence():
+    x, y = tasks.adding_problem(8, 2)
+    assert torch.all(x[..., 1] == 1)                    # both steps are marked
+    torch.testing.assert_close(y[:, 0], x[..., 0].sum(dim=1))
+
+
+def test_adding_baseline_is_one_sixth_by_monte_carlo():
+    _, y = tasks.adding_problem(200_000, 4, seed=0)
+    mse_of_mean = float(((y - 1.0) ** 2).mean())
+    assert tasks.adding_baseline_mse() == pytest.approx(1 / 6)
+    assert abs(mse_of_mean - 1 / 6) < 3e-3             # standard error about 4e-4
+    assert abs(y.mean().item() - 1.0) < 5e-3            # the mean is the best constant
+
+
+def test_seed_and_generator_make_reproducible_data():
+    a = tasks.adding_problem(4, 6, seed=7)
+    b = tasks.adding_problem(4, 6, seed=7)
+    c = tasks.adding_problem(4, 6, seed=8)
+    assert torch.equal(a[0], b[0]) and not torch.equal(a[0], c[0])
+    g1, g2 = make_generator(1), make_generator(1)
+    assert torch.equal(tasks.adding_problem(4, 6, generator=g1)[0],
+                       tasks.adding_problem(4, 6, generator=g2)[0])
+    # a generator advances: two draws differ
+    assert not torch.equal(tasks.adding_problem(4, 6, generator=g1)[0],
+                           tasks.adding_problem(4, 6, generator=make_generator(1))[0])
+
+
+def test_copy_memory_structure_and_baseline():
+    T = 15
+    x, y = tasks.copy_memory(32, T, seed=0)
+    assert x.shape == y.shape == (32, T + 20) and x.dtype == torch.long
+    symbols = x[:, :10]
+    assert torch.all((symbols >= 1) & (symbols <= 8))
+    assert torch.all(x[:, 10:10 + T - 1] == 0)
+    assert torch.all(x[:, 10 + T - 1] == 9)             # the cue
+    assert torch.all(x[:, 10 + T:] == 0)
+    assert torch.all(y[:, :T + 10] == 0)
+    assert torch.equal(y[:, -10:], symbols)
+    assert tasks.copy_memory_baseline(T) == pytest.approx(10 * math.log(8) / (T + 20))
+    # the memoryless strategy: certain blanks, then uniform over the 8 symbols
+    logits = torch.full((32, T + 20, 10), -1e9)
+    logits[:, :T + 10, 0] = 0.0
+    logits[:, T + 10:, 1:9] = 0.0
+    ce = torch.nn.functional.cross_entropy(logits.reshape(-1, 10), y.reshape(-1))
+    assert float(ce) == pytest.approx(tasks.copy_memory_baseline(T), rel=1e-5)
+
+
+def test_copy_memory_shortest_delay():
+    x, y = tasks.copy_memory(2, 1)
+    assert x.shape == (2, 21) and torch.all(x[:, 10] == 9)
+
+
+def test_temporal_order_structure():
+    T, n = 50, 4
+    x, y = tasks.temporal_order(500, T, seed=0, n_distractors=n)
+    assert x.shape == (500, T, n + 2) and y.shape == (500,)
+    assert torch.all(x.sum(dim=-1) == 1)                # one-hot
+    sym = x.argmax(dim=-1)                              # (B, T)
+    relevant = sym >= n
+    assert torch.all(relevant.sum(dim=1) == 2)
+    pos = relevant.nonzero()[:, 1].reshape(500, 2)
+    assert torch.all((pos[:, 0] >= T // 10) & (pos[:, 0] < T // 5))
+    assert torch.all((pos[:, 1] >= T // 2) & (pos[:, 1] < 6 * T // 10))
+    first = sym.gather(1, pos[:, :1])[:, 0] - n         # 0 = X, 1 = Y
+    second = sym.gather(1, pos[:, 1:])[:, 0] - n
+    assert torch.equal(y, 2 * first + second)
+    assert tasks.TEMPORAL_ORDER_CLASSES[0] == "XX" and tasks.TEMPORAL_ORDER_CLASSES[1] == "XY"
+    counts = torch.bincount(y, minlength=4).float() / 500
+    assert torch.all((counts > 0.18) & (counts < 0.32))  # chance accuracy is 1/4
+
+
+def test_batches_draws_fresh_reproducible_batches():
+    fn = tasks.batches(tasks.adding_problem, 8, 12, seed=5)
+    x0, y0 = fn(0)
+    x1, _ = fn(1)
+    assert x0.shape == (8, 12, 2) and y0.shape == (8, 1)
+    assert not torch.equal(x0, x1)
+    again = tasks.batches(tasks.adding_problem, 8, 12, seed=5)
+    assert torch.equal(again(0)[0], x0)
+
+
+def test_bad_inputs():
+    with pytest.raises(TypeError, match="batch_size must be an int"):
+        tasks.adding_problem(2.5, 10)
+    with pytest.raises(ValueError, match="length must be >= 2"):
+        tasks.adding_problem(4, 1)
+    with pytest.raises(TypeError, match="torch.Generator"):
+        tasks.adding_problem(4, 10, generator=3)
+    with pytest.raises(ValueError, match="delay must be >= 1"):
+        tasks.copy_memory(4, 0)
+    with pytest.raises(ValueError, match="delay must be >= 1"):
+        tasks.copy_memory_baseline(0)
+    with pytest.raises(ValueError, match="length must be >= 10"):
+        tasks.temporal_order(4, 5)
+    with pytest.raises(ValueError, match="n_distractors must be >= 1"):
+        tasks.temporal_order(4, 20, n_distractors=0)
+    with pytest.raises(TypeError, match="task must be a task function"):
+        tasks.batches("adding", 4, 10)
+    with pytest.raises(ValueError, match="batch_size must be >= 1"):
+        tasks.batches(tasks.adding_problem, 0, 10)
