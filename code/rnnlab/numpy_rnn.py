@@ -124,6 +124,8 @@ def _output_grads(params, cache, dy, O):
     if O is None:
         return {}, dy
     hs = cache["h"][:, 1:]                                       # (B, T, H)
+    # einsum, not tensordot: a (O, B*T) @ (B*T, H) product wakes BLAS threads, which can be
+    # 100x slower on a busy machine; every other product here is one step's (B rows).
     return ({"W_hy": np.einsum("bto,bth->oh", dy, hs), "b_y": dy.sum(axis=(0, 1))},
             dy @ params["W_hy"])                                  # (B, T, H)
 
@@ -141,24 +143,24 @@ def backward(params: dict, cache: dict, dy: np.ndarray, *, truncate: int | None 
     check_choice(truncation, "truncation", ["sliding", "chunked"])
     k = None if truncate is None else check_int(truncate, "truncate", minimum=1)
     if k is not None and truncation == "sliding":
-        grads, dh = grads_by_lag(params, cache, dy, max_lag=k - 1, return_dh=True)
-        grads = {n: g.sum(axis=0) if n in ("W_xh", "W_hh", "b_h") else g for n, g in grads.items()}
-        return (grads, dh) if return_dh else grads
+        return _lag_backward(params, cache, dy, O, k, split=False, return_dh=return_dh)
     x, a, h = cache["x"], cache["a"], cache["h"]
-    dphi = ACTIVATIONS[cache.get("activation", "tanh")][1](a, h[:, 1:])  # (B, T, H)
-    grads, dh_out = _output_grads(params, cache, dy, O)
-    T = x.shape[1]
-    dh = np.empty_like(a)                  # (B, T, H): dL/dh_t, all paths
-    da = np.empty_like(a)                  # (B, T, H): dL/da_t
+    dphi = ACTIVATIONS[cache.get("activation", "tanh")][1](a, h[:, 1:])  # (B, T, H): phi'(a_t)
+    grads, dh_out = _output_grads(params, cache, dy, O)   # dh_out: W_hy^T dL/dy_t, (B, T, H)
+    W_hh = params["W_hh"]
+    g = {k: np.zeros_like(params[k]) for k in ("W_xh", "W_hh", "b_h")}
+    dh = np.empty_like(a)                  # (B, T, H): dL/dh_t over the paths kept
     dh_next = np.zeros_like(a[:, 0])       # (B, H): what reaches h_t from step t+1
-    for t in reversed(range(T)):           # index t holds step t+1 of the chapter
-        dh[:, t] = dh_out[:, t] + dh_next
-        da[:, t] = dh[:, t] * dphi[:, t]
-        dh_next = da[:, t] @ params["W_hh"]          # (B, H): dL/dh_{t-1} through step t
-        if k is not None and t % k == 0 and t > 0:   # h[:, t] is detached: cut the path
+    for i in reversed(range(x.shape[1])):  # i = t - 1: x[:, i] is x_t, h[:, i] is h_{t-1}
+        dh[:, i] = dh_out[:, i] + dh_next            # dL/dh_t: read-out + next step
+        da = dh[:, i] * dphi[:, i]                   # (B, H): dL/da_t
+        g["W_xh"] += da.T @ x[:, i]                  # one term of each sum over time
+        g["W_hh"] += da.T @ h[:, i]
+        g["b_h"] += da.sum(axis=0)
+        dh_next = da @ W_hh                          # (B, H): to h_{t-1} through step t
+        if k is not None and i % k == 0 and i > 0:   # chunked: h_{t-1} is detached
             dh_next = np.zeros_like(dh_next)
-    grads.update(W_xh=np.einsum("bth,btd->hd", da, x), W_hh=np.einsum("bth,btk->hk", da, h[:, :-1]),
-                 b_h=da.sum(axis=(0, 1)), h0=dh_next)
+    grads.update(g, h0=dh_next)
     return (grads, dh) if return_dh else grads
 
 
@@ -172,25 +174,38 @@ def grads_by_lag(params: dict, cache: dict, dy: np.ndarray, *, max_lag: int | No
     to ``max_lag`` only) have none. Cost grows like ``T * (max_lag + 1)``.
     """
     O = _check_backward_args(params, cache, dy)
+    T = cache["x"].shape[1]
+    K = T + 1 if max_lag is None else check_int(max_lag, "max_lag", minimum=0) + 1
+    return _lag_backward(params, cache, dy, O, K, split=True, return_dh=return_dh)
+
+
+def _lag_backward(params, cache, dy, O, K_req, *, split, return_dh):
+    """BPTT carrying dL/dh_t split by lag (lags < K_req kept); ``split`` keeps the lag axis."""
     x, a, h = cache["x"], cache["a"], cache["h"]
     B, T, H = a.shape
-    K_req = T + 1 if max_lag is None else check_int(max_lag, "max_lag", minimum=0) + 1
     K = min(K_req, T)                      # lags a parameter's use can have: 0..T-1
     dphi = ACTIVATIONS[cache.get("activation", "tanh")][1](a, h[:, 1:])  # (B, T, H)
     grads, dh_out = _output_grads(params, cache, dy, O)
-    W = {"W_xh": np.zeros((K, H, x.shape[2])), "W_hh": np.zeros((K, H, H)), "b_h": np.zeros((K, H))}
+    shapes = {"W_xh": (H, x.shape[2]), "W_hh": (H, H), "b_h": (H,)}
+    W = {n: np.zeros(((K,) if split else ()) + shape, a.dtype) for n, shape in shapes.items()}
     G = np.zeros((B, K, H), a.dtype)       # G[:, j]: what l_{t+j} sends to h_t
     dh = np.empty_like(a)                  # (B, T, H)
-    for t in reversed(range(T)):
-        G[:, 0] = dh_out[:, t]
-        dh[:, t] = G.sum(axis=1)
-        dA = G * dphi[:, t, None, :]       # (B, K, H): dL/da_t split by lag
-        W["W_xh"] += np.einsum("bjh,bd->jhd", dA, x[:, t])
-        W["W_hh"] += np.einsum("bjh,bk->jhk", dA, h[:, t])
-        W["b_h"] += dA.sum(axis=0)
+    for i in reversed(range(T)):           # i = t - 1, as in backward
+        G[:, 0] = dh_out[:, i]
+        dh[:, i] = G.sum(axis=1)
+        dA = G * dphi[:, i, None, :]       # (B, K, H): dL/da_t split by lag
+        if split:
+            W["W_xh"] += np.einsum("bjh,bd->jhd", dA, x[:, i])
+            W["W_hh"] += np.einsum("bjh,bk->jhk", dA, h[:, i])
+            W["b_h"] += dA.sum(axis=0)
+        else:
+            da = dA.sum(axis=1)            # (B, H)
+            W["W_xh"] += da.T @ x[:, i]
+            W["W_hh"] += da.T @ h[:, i]
+            W["b_h"] += da.sum(axis=0)
         P = dA @ params["W_hh"]            # (B, K, H): lags 1..K at h_{t-1}; lag K is dropped
         G = np.concatenate([np.zeros_like(G[:, :1]), P[:, :-1]], axis=1)
-    grads.update({n: g.astype(a.dtype) for n, g in W.items()}, h0=P[:, :K_req - 1].sum(axis=1))
+    grads.update(W, h0=P[:, :K_req - 1].sum(axis=1))
     return (grads, dh) if return_dh else grads
 
 
