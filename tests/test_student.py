@@ -129,7 +129,7 @@ def exercise_checks(nb: dict) -> list[int]:
 
 def execute(nb: dict, folder: Path) -> dict:
     """Run ``nb`` in a fresh python3 kernel in ``folder``; errors fail the test."""
-    node = nbformat.from_dict(nb)
+    node = nbformat.reads(json.dumps(nb), as_version=4)  # joins list sources, as on disk
     NotebookClient(node, timeout=120, kernel_name="python3",
                    resources={"metadata": {"path": str(folder)}}).execute()
     return node
@@ -386,6 +386,15 @@ def test_timing_writes_valid_json(tmp_path, capsys):
     assert min(chapter["runs"]) <= chapter["seconds"] <= max(chapter["runs"])
     assert data["machine"]["cpu_cores"] >= 1 and data["machine"]["torch_threads"] >= 1
     assert re.match(r"\d{4}-\d\d-\d\dT", data["date"])
+
+
+def test_committed_timings_are_valid():
+    path = ROOT / "chapters" / "timings.json"
+    if not path.exists():
+        pytest.skip("chapters/timings.json not measured yet (make timings)")
+    data = timing.load(path)
+    assert {c["notebook"] for c in data["chapters"]} <= {p.name for p in CHAPTERS}, \
+        "timings.json names a notebook that is not in chapters/"
 
 
 @pytest.mark.parametrize("args, message", [
