@@ -305,3 +305,19 @@ def test_relu_torch_rnn_matches_forward_with_relu():
     y, cache = nr.forward(params, x, activation="relu")
     want, _ = nr.to_torch_rnn(params, nonlinearity="relu")(torch.from_numpy(x))
     assert np.max(np.abs(cache["h"][:, 1:] - want.detach().numpy())) < 1e-12
+
+
+def test_dh_of_long_windows_and_grads_by_lag_max_lag():
+    params, x, target, h0 = _problem(2, 6)
+    y, cache = nr.forward(params, x, h0)
+    _, dy = nr.mse_loss(y, target)
+    _, dh_full = nr.backward(params, cache, dy, return_dh=True)
+    for variant in ("sliding", "chunked"):
+        _, dh = nr.backward(params, cache, dy, truncate=7, truncation=variant, return_dh=True)
+        assert np.max(np.abs(dh - dh_full)) < 1e-12
+    _, dh1 = nr.backward(params, cache, dy, truncate=1, return_dh=True)
+    assert np.allclose(dh1, dy @ params["W_hy"])      # k = 1: only the read-out path
+    lags = nr.grads_by_lag(params, cache, dy, max_lag=2)
+    assert lags["W_hh"].shape == (3, H, H)
+    with pytest.raises(ValueError, match=r"max_lag must be >= 0"):
+        nr.grads_by_lag(params, cache, dy, max_lag=-1)

@@ -289,6 +289,7 @@ def from_torch_rnn(module: nn.RNN, *, W_hy: np.ndarray | None = None,
 
     ``b_h`` is the sum of PyTorch's two biases (zeros for ``bias=False``). Pass ``W_hy`` (O, H)
     and ``b_y`` (O,) to add a read-out; without them :func:`forward` returns the hidden states.
+    For a ReLU module, call :func:`forward` with ``activation="relu"``.
     """
     if not isinstance(module, nn.RNN):
         raise TypeError(f"module must be a torch.nn.RNN, got {type(module).__name__}")
