@@ -5,14 +5,22 @@
 * :class:`SequenceModel` stacks a layer and a linear head. ``head="last"`` reads the last
   hidden state (sequence regression or classification, ``(B, O)``); ``head="all"`` reads
   every step (sequence labelling, next-step or next-character prediction, ``(B, T, O)``).
+
+Chapter 5 adds keyword options to :class:`SequenceModel`: ``init=`` re-initialises the cell's
+``W_hh`` with a scheme of :data:`rnnlab.init.INITIALIZERS` (times ``init_scale``), so
+``SequenceModel(2, 32, 1, nonlinearity="relu", init="identity")`` is an IRNN; the normalised
+cells of :mod:`rnnlab.norm_cells` are the kinds ``"rnn_ln"`` and ``"rnn_bn"``.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from ._validate import check_choice, check_int, check_tensor
+from . import norm_cells as _norm_cells  # noqa: F401  (registers "rnn_ln" and "rnn_bn")
+from ._validate import check_choice, check_float, check_int, check_tensor
 from .cells import make_cell
+from .init import INITIALIZERS, init_recurrent_
+from .runtime import make_generator
 
 __all__ = ["RecurrentLayer", "SequenceModel"]
 
@@ -41,15 +49,32 @@ class RecurrentLayer(nn.Module):
 
 
 class SequenceModel(nn.Module):
-    """A recurrent layer of any registered cell kind followed by a linear read-out."""
+    """A recurrent layer of any registered cell kind followed by a linear read-out.
+
+    ``init`` (chapter 5): ``None`` keeps the cell's own initialisation; a name of
+    :data:`rnnlab.init.INITIALIZERS` overwrites ``W_hh`` with ``init_scale`` times that
+    scheme, drawn from a generator seeded with ``init_seed`` (the global RNG when ``None``).
+    """
 
     def __init__(self, input_size: int, hidden_size: int, output_size: int, *,
-                 cell: str = "rnn", head: str = "last", **cell_kwargs):
+                 cell: str = "rnn", head: str = "last", init: str | None = None,
+                 init_scale: float = 1.0, init_seed: int | None = None, **cell_kwargs):
         super().__init__()
         check_int(output_size, "output_size", minimum=1)
         self.head = check_choice(head, "head", ["last", "all"])
+        init_scale = check_float(init_scale, "init_scale", minimum=0.0)
+        if init is not None:
+            check_choice(init, "init", list(INITIALIZERS))
         self.layer = RecurrentLayer(make_cell(cell, input_size, hidden_size, **cell_kwargs))
         self.readout = nn.Linear(hidden_size, output_size)
+        if init is not None:
+            if not isinstance(getattr(self.cell, "W_hh", None), torch.Tensor):
+                raise ValueError(f"init={init!r} sets W_hh, which cell {cell!r} does not have; "
+                                 "use a vanilla or normalised cell (rnn, rnn_ln, rnn_bn)")
+            gen = None if init_seed is None else make_generator(init_seed)
+            init_recurrent_(self.cell, init, scale=init_scale, generator=gen)
+        elif init_scale != 1.0:
+            raise ValueError(f"init_scale={init_scale} needs an init scheme, got init=None")
 
     @property
     def cell(self) -> nn.Module:

@@ -1,0 +1,236 @@
+"""Deep feed-forward stacks and the measurements of chapter 5.
+
+Chapter 5 studies the causes of vanishing and exploding gradients and their remedies first in
+the simplest deep network, a stack of fully connected layers, where depth plays the role that
+time plays in a recurrent network. :class:`DeepMLP` makes every remedy an option of one model
+(so two variants differ in exactly one argument):
+
+===============  ==========================================================================
+option           values
+===============  ==========================================================================
+``activation``   ``sigmoid``, ``tanh``, ``relu``, ``leaky_relu`` (slope 0.01), ``gelu``,
+                 ``identity``
+``init``         ``default`` (PyTorch's ``nn.Linear``: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for
+                 weights and biases) or a scheme of :data:`rnnlab.init.INITIALIZERS` (zero
+                 biases), times ``init_scale``
+``norm``         ``none``, ``batch`` (Ioffe & Szegedy 2015), ``layer`` (Ba et al. 2016),
+                 between the linear map and the activation; the linear map then has no bias
+``residual``     ``True``: ``h_l = h_{l-1} + residual_scale * act(norm(W_l h_{l-1}))`` for
+                 every layer after the first (He et al. 2016)
+===============  ==========================================================================
+
+The measurements take a model and a batch ``x`` of shape ``(B, D)``:
+:func:`layer_grad_norms` (``||dL/dh_l||`` or ``||dL/dW_l||`` per hidden layer),
+:func:`grad_ratio` (first layer over last), :func:`activation_stds`, :func:`mean_derivatives` (mean ``act'`` per layer),
+:func:`dead_fraction` (units whose derivative is zero, or tiny, on every example) and
+:func:`preactivation_percentiles`.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ._validate import check_choice, check_float, check_int, check_tensor
+from .init import INITIALIZERS
+from .runtime import make_generator
+
+__all__ = ["ACTIVATIONS", "INITS", "NORMS", "DeepMLP", "layer_grad_norms", "grad_ratio",
+           "activation_stds", "mean_derivatives", "dead_fraction", "preactivation_percentiles"]
+
+#: Activations of a deep stack, by name.
+ACTIVATIONS: dict[str, Callable] = {
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "relu": torch.relu,
+    "leaky_relu": lambda a: F.leaky_relu(a, 0.01),
+    "gelu": F.gelu,
+    "identity": lambda a: a,
+}
+#: Initialisation schemes of a deep stack: PyTorch's default and rnnlab.init's.
+INITS = ("default", *INITIALIZERS)
+#: Normalisations that can sit between a linear map and its activation.
+NORMS = ("none", "batch", "layer")
+
+
+class DeepMLP(nn.Module):
+    """``depth`` fully connected layers of ``width`` units and a linear read-out.
+
+    Layer 1 maps ``in_features -> width``, layers 2..depth ``width -> width``; the read-out
+    maps ``width -> out_features``. ``bias`` (a number) overwrites every hidden bias after
+    initialisation (the dying-ReLU experiment); it needs ``norm="none"``. Weights are drawn
+    from a generator seeded with ``seed``, so a model is the same whatever ran before.
+    """
+
+    def __init__(self, in_features: int, width: int, depth: int, out_features: int = 1, *,
+                 activation: str = "relu", init: str = "default", init_scale: float = 1.0,
+                 norm: str = "none", residual: bool = False, residual_scale: float = 1.0,
+                 bias: float | None = None, seed: int = 0):
+        super().__init__()
+        self.in_features = check_int(in_features, "in_features", minimum=1)
+        self.width = check_int(width, "width", minimum=1)
+        self.depth = check_int(depth, "depth", minimum=1)
+        check_int(out_features, "out_features", minimum=1)
+        self.activation = check_choice(activation, "activation", list(ACTIVATIONS))
+        self.init = check_choice(init, "init", list(INITS))
+        self.norm = check_choice(norm, "norm", list(NORMS))
+        if not isinstance(residual, bool):
+            raise TypeError(f"residual must be True or False, got {type(residual).__name__}")
+        self.residual = residual
+        self.residual_scale = check_float(residual_scale, "residual_scale", minimum=0.0)
+        init_scale = check_float(init_scale, "init_scale", minimum=0.0)
+        if bias is not None:
+            bias = check_float(bias, "bias")
+            if norm != "none":
+                raise ValueError(f"bias={bias} needs norm='none': a normalised layer has no "
+                                 f"bias before its normalisation (got norm={norm!r})")
+        self.act = ACTIVATIONS[activation]
+        sizes = [in_features] + [width] * depth
+        self.linears = nn.ModuleList(nn.Linear(a, b, bias=norm == "none")
+                                     for a, b in zip(sizes[:-1], sizes[1:]))
+        self.norms = nn.ModuleList(self._norm_layer(width) for _ in range(depth))
+        self.readout = nn.Linear(width, out_features)
+        self._initialise(make_generator(check_int(seed, "seed", minimum=0)), init_scale, bias)
+
+    def _norm_layer(self, width):
+        if self.norm == "batch":
+            return nn.BatchNorm1d(width)
+        return nn.LayerNorm(width) if self.norm == "layer" else nn.Identity()
+
+    @torch.no_grad()
+    def _initialise(self, g, scale, bias):
+        for lin in [*self.linears, self.readout]:
+            out, fan_in = lin.weight.shape
+            if self.init == "default" or lin is self.readout:
+                bound = 1.0 / math.sqrt(fan_in)
+                lin.weight.copy_((torch.rand(out, fan_in, generator=g) * 2 - 1) * bound)
+                if lin.bias is not None:
+                    lin.bias.copy_((torch.rand(out, generator=g) * 2 - 1) * bound)
+            else:
+                lin.weight.copy_(INITIALIZERS[self.init](out, fan_in, generator=g))
+                if lin.bias is not None:
+                    lin.bias.zero_()
+            if lin is not self.readout:
+                lin.weight.mul_(scale)
+                if bias is not None:
+                    lin.bias.fill_(bias)
+
+    @property
+    def weights(self) -> list[torch.Tensor]:
+        """The hidden layers' weight matrices ``W_1 .. W_depth`` (not the read-out)."""
+        return [lin.weight for lin in self.linears]
+
+    def trace(self, x: torch.Tensor) -> dict:
+        """Forward pass keeping every layer's activation input and output.
+
+        Returns ``{"pre": [a_1..a_L], "post": [h_1..h_L], "y": y}``: ``a_l`` ``(B, W)`` is what
+        enters the activation (after the normalisation), ``h_l`` ``(B, W)`` the layer's output
+        (after the skip connection) and ``y`` ``(B, O)`` the read-out.
+        """
+        check_tensor(x, "x", shape=("B", self.in_features))
+        pre, post, h = [], [], x
+        for l, (lin, norm) in enumerate(zip(self.linears, self.norms)):
+            a = norm(lin(h))                                   # (B, W)
+            z = self.act(a)                                    # (B, W)
+            h = h + self.residual_scale * z if self.residual and l > 0 else z  # (B, W)
+            pre.append(a)
+            post.append(h)
+        return {"pre": pre, "post": post, "y": self.readout(h)}  # y: (B, O)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.trace(x)["y"]                              # (B, O)
+
+
+def _check(model, x):
+    if not isinstance(model, DeepMLP):
+        raise TypeError(f"model must be a rnnlab.deep.DeepMLP, got {type(model).__name__}")
+    return check_tensor(x, "x", shape=("B", model.in_features))
+
+
+def layer_grad_norms(model: DeepMLP, x: torch.Tensor, *, wrt: str = "output",
+                     loss_fn: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+    """Gradient norm per hidden layer ``l = 1..depth``, shape ``(depth,)``.
+
+    ``wrt="output"``: ``||dL/dh_l||``, the gradient that back-propagation carries down to the
+    output of layer ``l`` (the analogue of chapter 3's ``dL/dh_t``; Frobenius norm over the
+    batch). ``wrt="weight"``: ``||dL/dW_l||``, what the optimiser sees. ``loss_fn`` maps the
+    output ``(B, O)`` to a scalar; the default ``y.sum() / B`` sends the same gradient into
+    every output. The weights' ``.grad`` are left untouched.
+    """
+    _check(model, x)
+    check_choice(wrt, "wrt", ["output", "weight"])
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable or None, got {type(loss_fn).__name__}")
+    with torch.enable_grad():
+        out = model.trace(x)
+        y = out["y"]                                           # (B, O)
+        loss = y.sum() / x.shape[0] if loss_fn is None else loss_fn(y)
+        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+            raise ValueError("loss_fn must return a scalar tensor")
+        wrt_tensors = out["post"] if wrt == "output" else model.weights
+        grads = torch.autograd.grad(loss.reshape(()), wrt_tensors, allow_unused=True)
+    return torch.stack([torch.zeros((), dtype=x.dtype, device=x.device) if g is None
+                        else torch.linalg.vector_norm(g) for g in grads]).detach()  # (L,)
+
+
+def grad_ratio(model: DeepMLP, x: torch.Tensor, *, wrt: str = "output", loss_fn=None) -> float:
+    """First layer's gradient norm over the last's (see :func:`layer_grad_norms`): far below 1
+    the gradient vanishes on its way to the input, far above 1 it explodes."""
+    norms = layer_grad_norms(model, x, wrt=wrt, loss_fn=loss_fn)
+    if norms[-1] == 0:
+        raise ValueError("the last layer's gradient is zero, so the ratio is undefined")
+    return float(norms[0] / norms[-1])
+
+
+@torch.no_grad()
+def activation_stds(model: DeepMLP, x: torch.Tensor) -> torch.Tensor:
+    """Standard deviation of each layer's output ``h_l`` over batch and units, ``(depth,)``."""
+    _check(model, x)
+    return torch.stack([h.std() for h in model.trace(x)["post"]])  # (L,)
+
+
+def _derivatives(model, x):
+    """``act'(a_l)`` for every layer, each ``(B, W)``, by autograd on the activation alone."""
+    with torch.no_grad():
+        pre = model.trace(x)["pre"]
+    out = []
+    with torch.enable_grad():
+        for a in pre:
+            a = a.detach().requires_grad_(True)
+            out.append(torch.autograd.grad(model.act(a).sum(), a)[0])  # (B, W)
+    return out
+
+
+def mean_derivatives(model: DeepMLP, x: torch.Tensor) -> torch.Tensor:
+    """Mean of ``act'(a_l)`` over batch and units for each layer, ``(depth,)``."""
+    _check(model, x)
+    return torch.stack([d.mean() for d in _derivatives(model, x)])  # (L,)
+
+
+def dead_fraction(model: DeepMLP, x: torch.Tensor, *, threshold: float = 0.0) -> torch.Tensor:
+    """Fraction of each layer's units whose ``|act'|`` is at most ``threshold`` on *every*
+    example of ``x``, shape ``(depth,)``.
+
+    With ``threshold=0`` these are *dead* units: they pass no gradient to their weights on this
+    data, so they have stopped learning (for ReLU: the input is negative on every example).
+    A small positive threshold counts *saturated* units of sigmoid or tanh.
+    """
+    _check(model, x)
+    threshold = check_float(threshold, "threshold", minimum=0.0)
+    return torch.stack([(d.abs() <= threshold).all(dim=0).to(x.dtype).mean()
+                        for d in _derivatives(model, x)])  # (L,)
+
+
+@torch.no_grad()
+def preactivation_percentiles(model: DeepMLP, x: torch.Tensor,
+                              q=(15.0, 50.0, 85.0)) -> torch.Tensor:
+    """Percentiles ``q`` of each layer's activation input over batch and units, ``(depth, len(q))``."""
+    _check(model, x)
+    qs = torch.as_tensor(q, dtype=torch.float32).flatten()
+    if qs.numel() == 0 or qs.min() < 0 or qs.max() > 100:
+        raise ValueError(f"q must be percentiles in [0, 100], got {q!r}")
+    pre = model.trace(x)["pre"]
+    return torch.stack([torch.quantile(a.flatten().float(), qs.to(a.device) / 100) for a in pre])
