@@ -7,3 +7,4 @@ from ._core import CheckFailed, CheckResult  # noqa: F401
 from .ch02 import *  # noqa: F401,F403
 from .ch01 import *  # noqa: F401,F403
 from .ch03 import *  # noqa: F401,F403
+from .ch05 import *  # noqa: F401,F403
