@@ -31,8 +31,9 @@ book: $(STAMP)
 	  echo "rnnlab changed: clearing the execution cache"; rm -rf _build/.jupyter_cache; fi; \
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS) && mkdir -p _build && echo "$$hash" > _build/.rnnlab-hash
 
+# Two xdist workers on a 2-core machine: one BLAS/OpenMP thread each, so they do not fight.
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_FLAGS)
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest $(PYTEST_FLAGS)
 
 student: $(STAMP)
 	$(BIN)/python -m rnnlab.student student

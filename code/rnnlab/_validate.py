@@ -59,13 +59,16 @@ def check_choice(value, name: str, choices: Sequence[str]) -> str:
     return value
 
 
-def _check_shape(shape, ndim, shape_spec, name, what):
+def _check_shape(shape, ndim, shape_spec, name, x):
+    """Raise if ``shape`` does not match; the description of ``x`` is built only on failure."""
     if ndim is not None and len(shape) != ndim:
+        what = describe(x)
         hint = f" {shape_spec}" if shape_spec else ""
         raise ValueError(f"{name} must have {ndim} dimensions{hint}, got {what}")
     if shape_spec is not None and isinstance(shape_spec, tuple):
         for axis, (want, got) in enumerate(zip(shape_spec, shape)):
             if isinstance(want, int) and want != got:
+                what = describe(x)
                 raise ValueError(
                     f"{name} must have size {want} on axis {axis} (expected shape "
                     f"{shape_spec}), got {what}")
@@ -81,7 +84,7 @@ def check_array(x, name: str, *, ndim: int | None = None, shape: tuple | None = 
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a numpy array, got {describe(x)}")
     _check_shape(x.shape, ndim if ndim is not None else (len(shape) if shape else None),
-                 shape, name, describe(x))
+                 shape, name, x)
     if floating and not np.issubdtype(x.dtype, np.floating):
         raise TypeError(f"{name} must have a floating dtype (float32 or float64), got {describe(x)}")
     return x
@@ -93,7 +96,7 @@ def check_tensor(x, name: str, *, ndim: int | None = None, shape: tuple | None =
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {describe(x)}")
     _check_shape(tuple(x.shape), ndim if ndim is not None else (len(shape) if shape else None),
-                 shape, name, describe(x))
+                 shape, name, x)
     if floating and not x.is_floating_point():
         raise TypeError(f"{name} must have a floating dtype (float32 or float64), got {describe(x)}")
     return x
