@@ -1,7 +1,7 @@
 """Checks of the chapter 1 exercises (recurrent networks).
 
-* :func:`unroll_two_steps` (ex-01-2): ``h_1`` and ``h_2`` of a scalar RNN computed by hand.
-* :func:`rnn_param_count` (ex-01-1): the parameter count of ``torch.nn.RNN`` plus a read-out.
+* :func:`unroll_two_steps` (ex-01-1): ``h_1`` and ``h_2`` of a scalar RNN computed by hand.
+* :func:`rnn_param_count` (ex-01-2): the parameter count of ``torch.nn.RNN`` plus a read-out.
 * :func:`rnn_forward_loop` (ex-01-3): the forward loop of a vanilla RNN in NumPy, compared with
   :func:`rnnlab.numpy_rnn.forward`; a wrong answer is told its first wrong time step.
 """
@@ -17,7 +17,7 @@ from ._core import NotAttempted, call_student, compare_arrays, fail, is_placehol
 
 __all__ = ["UNROLL_EXAMPLE", "unroll_two_steps", "rnn_param_count", "rnn_forward_loop"]
 
-#: The scalar RNN of exercise ex-01-2: h_t = tanh(w_xh x_t + w_hh h_{t-1} + b_h).
+#: The scalar RNN of exercise ex-01-1: h_t = tanh(w_xh x_t + w_hh h_{t-1} + b_h).
 UNROLL_EXAMPLE = {"w_xh": 2.0, "w_hh": -1.0, "b_h": 0.0, "h0": 0.0, "x": (0.5, 0.5)}
 
 
@@ -60,7 +60,7 @@ def unroll_two_steps(h1, h2):
     fail(name, f"h2 = {h2:.4g} is wrong: h_2 = tanh(w_xh x_2 + w_hh h_1 + b_h) with your h_1")
 
 
-# -- ex-01-1 -------------------------------------------------------------------------------
+# -- ex-01-2 -------------------------------------------------------------------------------
 _COUNT_CASES = [(1, 16, 1, 1), (3, 8, 2, 1), (9, 4, 3, 2), (4, 6, 2, 3)]
 
 
