@@ -1,0 +1,216 @@
+"""Unit tests of rnnlab.gated: LSTMCell, GRUCell, ChoGRUCell against torch.nn, loading and
+exporting weights (stacked layers too), FusedSequenceModel, and bad inputs."""
+import pytest
+import torch
+from torch import nn
+
+from rnnlab import gradients
+from rnnlab.cells import CELL_TYPES, make_cell
+from rnnlab.gated import (ChoGRUCell, FusedSequenceModel, GRUCell, LSTMCell, cells_from_torch,
+                          cells_to_torch)
+from rnnlab.models import RecurrentLayer, SequenceModel
+
+D, H, B, T = 3, 5, 4, 7
+TORCH = {"lstm": nn.LSTM, "gru": nn.GRU}
+TOL = {torch.float32: 1e-6, torch.float64: 1e-12}
+
+
+def _x(*shape, seed=0, dtype=torch.float64):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, generator=g, dtype=dtype)
+
+
+def _rel(a, b):
+    """Largest difference relative to the largest entry of the reference."""
+    a, b = a.detach(), b.detach()
+    return float((a - b).abs().max() / b.abs().max().clamp_min(1.0))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+@pytest.mark.parametrize("unroll", [False, True])
+def test_stacked_cells_equal_torch_outputs_states_and_every_gradient(kind, dtype, unroll):
+    torch.manual_seed(0)
+    ref = TORCH[kind](D, H, num_layers=2, batch_first=True).to(dtype)
+    cells = cells_from_torch(ref)
+    assert [c.W_x.dtype for c in cells] == [dtype, dtype]
+    x = _x(B, T, D, dtype=dtype)
+    want, want_state = ref(x)
+    out, finals = x, []
+    for cell in cells:
+        out, state = cell.unroll(out) if unroll else RecurrentLayer(cell)(out)
+        finals.append(state)
+    assert _rel(out, want) < TOL[dtype]
+    if kind == "lstm":
+        for part in range(2):  # h_n and c_n
+            got = torch.stack([s[part] for s in finals])
+            assert _rel(got, want_state[part]) < TOL[dtype]
+    else:
+        assert _rel(torch.stack(finals), want_state) < TOL[dtype]
+    w = _x(B, T, H, seed=5, dtype=dtype)
+    (out * w).sum().backward()
+    (want * w).sum().backward()
+    for layer, cell in enumerate(cells):
+        grads = cell.torch_grads()
+        assert set(grads) == {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}
+        for name, g in grads.items():
+            assert _rel(g, getattr(ref, f"{name}_l{layer}").grad) < TOL[dtype], (layer, name)
+
+
+@pytest.mark.parametrize("cls, ref_cls", [(LSTMCell, nn.LSTMCell), (GRUCell, nn.GRUCell)])
+def test_one_step_equals_torch_cell_module(cls, ref_cls):
+    torch.manual_seed(1)
+    ref = ref_cls(D, H).double()
+    cell = cls.from_torch(ref)
+    x_t, h = _x(B, D), _x(B, H, seed=1)
+    if cls is LSTMCell:
+        c = _x(B, H, seed=2)
+        h_new, c_new = cell(x_t, (h, c))
+        want_h, want_c = ref(x_t, (h, c))
+        assert _rel(c_new, want_c) < 1e-12
+    else:
+        h_new, want_h = cell(x_t, h), ref(x_t, h)
+    assert _rel(h_new, want_h) < 1e-12
+
+
+@pytest.mark.parametrize("cls", [LSTMCell, GRUCell])
+def test_to_torch_round_trip_and_stacked_export(cls):
+    torch.manual_seed(2)
+    cells = [cls(D, H).double(), cls(H, H).double()]
+    module = cells_to_torch(cells)
+    assert module.batch_first and module.num_layers == 2
+    x = _x(B, T, D)
+    out = x
+    for cell in cells:
+        out, _ = cell.unroll(out)
+    assert _rel(out, module(x)[0]) < 1e-12
+    single = cells[0].to_torch()
+    assert single.num_layers == 1
+    back = cls.from_torch(single)
+    for p, q in zip(back.parameters(), cells[0].parameters()):
+        assert torch.equal(p, q)
+
+
+def test_cho_form_differs_but_agrees_for_diagonal_W_hn_and_zero_b_hn():
+    torch.manual_seed(3)
+    ref = nn.GRU(D, H, batch_first=True).double()
+    pt, cho = GRUCell.from_torch(ref), ChoGRUCell.from_torch(ref)
+    x = _x(B, T, D)
+    assert _rel(cho.unroll(x)[0], pt.unroll(x)[0]) > 1e-3
+    with torch.no_grad():
+        for cell in (pt, cho):
+            W_hn = cell.weights("n")[1]
+            W_hn.copy_(torch.diag(torch.diagonal(W_hn)))
+            cell.b_hn.zero_()
+    assert _rel(cho.unroll(x)[0], pt.unroll(x)[0]) < 1e-12
+
+
+def test_weights_are_views_of_the_stacked_parameters():
+    cell = LSTMCell(D, H)
+    W_xf, W_hf, b_f = cell.weights("f")
+    assert W_xf.shape == (H, D) and W_hf.shape == (H, H) and b_f.shape == (H,)
+    with torch.no_grad():
+        b_f.fill_(7.0)
+    assert torch.all(cell.b[H:2 * H] == 7.0) and not torch.any(cell.b[:H] == 7.0)
+    assert [g for g in GRUCell.GATES] == ["r", "z", "n"]
+
+
+def test_forget_bias_option():
+    cell = LSTMCell(D, H, forget_bias=1.0)
+    assert torch.all(cell.weights("f")[2] == 1.0)
+    bound = 1 / H ** 0.5
+    default = LSTMCell(D, H)
+    assert default.forget_bias is None and default.b.abs().max() <= bound
+    model = SequenceModel(D, H, 1, cell="lstm", forget_bias=2.0)
+    assert torch.all(model.cell.weights("f")[2] == 2.0)
+
+
+def test_registered_for_sequence_models_and_gradient_tools():
+    assert CELL_TYPES["lstm"] is LSTMCell and CELL_TYPES["gru"] is GRUCell
+    assert isinstance(make_cell("gru", D, H), GRUCell)
+    x = _x(B, T, D, dtype=torch.float32)
+    for kind in ("lstm", "gru"):
+        model = SequenceModel(D, H, 2, cell=kind)
+        assert model(x).shape == (B, 2)
+        norms = gradients.hidden_grad_norms(model, x)
+        assert norms.shape == (T,) and torch.all(norms > 0)
+
+
+def test_lstm_carousel_jacobian_block_is_diag_f():
+    torch.manual_seed(4)
+    cell = LSTMCell(D, H).double()
+    x = _x(1, T, D)
+    J = gradients.step_jacobians(cell, x)                 # (T, 2H, 2H), state (h, c)
+    f = cell.gate_activity(x)["f"][0]                     # (T, H)
+    assert torch.equal(J[:, H:, H:], torch.diag_embed(f))
+
+
+def test_gate_activity_matches_unroll():
+    torch.manual_seed(5)
+    for cell in (LSTMCell(D, H).double(), GRUCell(D, H).double()):
+        x = _x(B, T, D)
+        trace = cell.gate_activity(x)
+        assert all(v.shape == (B, T, H) for v in trace.values())
+        assert torch.equal(trace["h"], RecurrentLayer(cell)(x)[0])
+    assert set(trace) == {"r", "z", "n", "h"}
+    assert set(LSTMCell(D, H).gate_activity(x.float())) == {"i", "f", "g", "o", "c", "h"}
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("head", ["last", "all"])
+def test_fused_model_and_its_scratch_twin_agree(kind, head):
+    torch.manual_seed(6)
+    fused = FusedSequenceModel(D, H, 2, cell=kind, head=head,
+                               forget_bias=1.0 if kind == "lstm" else None).double()
+    scratch = fused.to_scratch()
+    x = _x(B, T, D)
+    assert isinstance(scratch, SequenceModel)
+    assert _rel(scratch(x), fused(x)) < 1e-12
+    if kind == "lstm":
+        assert torch.all(scratch.cell.weights("f")[2] == 1.0)
+
+
+def test_bad_inputs():
+    cell = LSTMCell(D, H)
+    with pytest.raises(TypeError, match="input_size must be an int"):
+        LSTMCell(2.0, H)
+    with pytest.raises(ValueError, match="hidden_size must be >= 1"):
+        GRUCell(D, 0)
+    with pytest.raises(TypeError, match="forget_bias must be a number"):
+        LSTMCell(D, H, forget_bias="1")
+    with pytest.raises(ValueError, match="gate must be one of"):
+        cell.weights("z")
+    with pytest.raises(TypeError, match="module must be torch.nn.LSTM or LSTMCell, got GRU"):
+        cell.load_from_torch(nn.GRU(D, H))
+    with pytest.raises(ValueError, match="layer must be <= 1"):
+        cell.load_from_torch(nn.LSTM(D, H, num_layers=2), layer=2)
+    with pytest.raises(ValueError, match="shape mismatch"):
+        cell.load_from_torch(nn.LSTM(D + 1, H))
+    with pytest.raises(ValueError, match="unidirectional"):
+        cell.load_from_torch(nn.LSTM(D, H, bidirectional=True))
+    with pytest.raises(ValueError, match="biased"):
+        GRUCell(D, H).load_from_torch(nn.GRU(D, H, bias=False))
+    with pytest.raises(ValueError, match="x_t must have size 3 on axis 1"):
+        cell(torch.zeros(B, D + 1), cell.init_state(B))
+    with pytest.raises(ValueError, match=r"state\[1\] must have size 5"):
+        cell(torch.zeros(B, D), (torch.zeros(B, H), torch.zeros(B, H + 1)))
+    with pytest.raises(ValueError, match="x must have 3 dimensions"):
+        cell.unroll(torch.zeros(B, D))
+    with pytest.raises(TypeError, match="module must be torch.nn.LSTM or torch.nn.GRU"):
+        cells_from_torch(nn.RNN(D, H))
+    with pytest.raises(TypeError, match="non-empty list"):
+        cells_to_torch([])
+    with pytest.raises(TypeError, match="no layer for ChoGRUCell"):
+        ChoGRUCell(D, H).to_torch()
+    with pytest.raises(TypeError, match="all be LSTMCell or all be GRUCell"):
+        cells_to_torch([LSTMCell(D, H), GRUCell(H, H)])
+    with pytest.raises(ValueError, match="stacked cells need"):
+        cells_to_torch([LSTMCell(D, H), LSTMCell(D, H)])
+    with pytest.raises(ValueError, match="cell must be one of"):
+        FusedSequenceModel(D, H, 1, cell="cho")
+    with pytest.raises(ValueError, match="head must be one of"):
+        FusedSequenceModel(D, H, 1, head="first")
+    with pytest.raises(ValueError, match="forget_bias applies to cell='lstm'"):
+        FusedSequenceModel(D, H, 1, cell="gru", forget_bias=1.0)
+    with pytest.raises(ValueError, match="output_size must be >= 1"):
+        FusedSequenceModel(D, H, 0)
