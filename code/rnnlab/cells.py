@@ -130,3 +130,4 @@ def make_cell(kind: str, input_size: int, hidden_size: int, **kwargs) -> nn.Modu
     """Build a cell by name: ``make_cell("rnn", D, H, nonlinearity="relu")``."""
     check_choice(kind, "kind", list(CELL_TYPES))
     return CELL_TYPES[kind](input_size, hidden_size, **kwargs)
+from . import gated as _gated  # noqa: E402,F401  (registers "lstm" and "gru")
