@@ -30,6 +30,9 @@ from ._validate import check_choice, check_tensor
 __all__ = ["as_cell", "hidden_grads", "hidden_grad_norms", "grad_ratio_by_lag",
            "step_jacobians", "jacobian_product", "jacobian_norms", "ACTIVATION_DERIVATIVES"]
 
+#: A loss of the last hidden state ``h_T`` ``(B, H)``, returning a scalar tensor.
+LossFn = Callable[[torch.Tensor], torch.Tensor]
+
 #: Derivative of each activation of :data:`rnnlab.cells.ACTIVATIONS` as a function of the
 #: pre-activation ``a`` (ReLU's derivative at 0 is taken as 0, as PyTorch does).
 ACTIVATION_DERIVATIVES = {
@@ -81,7 +84,7 @@ def _check_x(cell, x):
 
 
 def hidden_grads(model, x: torch.Tensor, *, state=None,
-                 loss_fn: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+                 loss_fn: LossFn | None = None) -> torch.Tensor:
     """``dL/dh_t`` for ``t = 1..T`` as a tensor ``(B, T, H)``.
 
     ``x`` is ``(B, T, D)``; ``state`` the initial state (zeros by default); ``loss_fn`` maps
@@ -105,15 +108,16 @@ def hidden_grads(model, x: torch.Tensor, *, state=None,
             hs.append(h)
         loss = hs[-1].sum() if loss_fn is None else loss_fn(hs[-1])
         if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-            raise ValueError(f"loss_fn must return a scalar tensor, got "
-                             f"{tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__}")
+            got = (f"shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor)
+                   else type(loss).__name__)
+            raise ValueError(f"loss_fn must return a scalar tensor, got {got}")
         grads = torch.autograd.grad(loss.reshape(()), hs, allow_unused=True)
     grads = [torch.zeros_like(h) if g is None else g for g, h in zip(grads, hs)]
     return torch.stack(grads, dim=1).detach()             # (B, T, H)
 
 
 def hidden_grad_norms(model, x: torch.Tensor, *, state=None,
-                      loss_fn: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+                      loss_fn: LossFn | None = None) -> torch.Tensor:
     """``||dL/dh_t||`` for ``t = 1..T``, shape ``(T,)``; index ``T-1-k`` is lag ``k``.
 
     The norm is the Frobenius norm of the ``(B, H)`` gradient, i.e. over the whole batch: with
@@ -125,7 +129,7 @@ def hidden_grad_norms(model, x: torch.Tensor, *, state=None,
 
 
 def grad_ratio_by_lag(model, x: torch.Tensor, *, state=None,
-                      loss_fn: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+                      loss_fn: LossFn | None = None) -> torch.Tensor:
     """``||dL/dh_{T-k}|| / ||dL/dh_T||`` for lags ``k = 0..T-1``, shape ``(T,)``."""
     norms = hidden_grad_norms(model, x, state=state, loss_fn=loss_fn)  # (T,)
     if norms[-1] == 0:

@@ -64,7 +64,8 @@ def sigmoid_prime(fn):
     _diagnose(name, got, want, {
         "it is the derivative of tanh, 1 - tanh(a)**2": (1 - torch.tanh(a) ** 2).numpy(),
         "it returns sigma(a) itself; multiply by (1 - sigma(a))": s.numpy(),
-        "it is sigma(a) * (1 - a); the factor is (1 - sigma(a)), not (1 - a)": (s * (1 - a)).numpy(),
+        "it is sigma(a) * (1 - a); the factor is (1 - sigma(a)), not (1 - a)":
+            (s * (1 - a)).numpy(),
     }, what="sigma'(a)", atol=1e-12)
     return passed(name, f"sigma'(a) matches on {len(a)} points in [-800, 800]; "
                         f"its largest value is {want.max():.4f} at a = 0")
@@ -109,7 +110,8 @@ def _variants(W_hh, W_xh, b_h, h0, x):
 
 
 def jacobian_by_hand(fn):
-    """Check ``fn(W_hh, W_xh, b_h, h0, x) -> dh_T/dh_0`` for ``h_t = tanh(W_xh x_t + W_hh h_(t-1) + b_h)``.
+    """Check ``fn(W_hh, W_xh, b_h, h0, x) -> dh_T/dh_0`` for the tanh RNN
+    ``h_t = tanh(W_xh x_t + W_hh h_(t-1) + b_h)``.
 
     Shapes: ``W_hh (H, H)``, ``W_xh (H, D)``, ``b_h (H,)``, ``h0 (H,)``, ``x (T, D)``; the answer
     is ``(H, H)``. (The unit tests verify the reference against autograd.)
@@ -153,13 +155,13 @@ def steps_to_vanish(fn):
             try:
                 got = call_student(fn, rho, factor)
             except (ZeroDivisionError, ValueError, OverflowError) as exc:
-                fail(name, f"for rho={rho}, factor={factor} it raised {type(exc).__name__}; "
-                           "when rho >= 1 the gradient never falls below the factor: return math.inf")
+                fail(name, f"for rho={rho}, factor={factor} it raised {type(exc).__name__}; when "
+                           "rho >= 1 the gradient never falls below the factor: return math.inf")
             if got == want:
                 continue
             if want == math.inf:
-                fail(name, f"for rho={rho} it returned {got!r}: rho**k never shrinks when rho >= 1, "
-                           "return math.inf")
+                fail(name, f"for rho={rho} it returned {got!r}: rho**k never shrinks when "
+                           "rho >= 1, return math.inf")
             exact = math.log(factor) / math.log(rho)
             if isinstance(got, (int, float, np.integer, np.floating)) and math.isfinite(got):
                 if got == math.floor(exact) and got + 1 == want:
