@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -96,8 +97,12 @@ def build_book() -> None:
     env = {**os.environ, "MPLBACKEND": "Agg"}
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
-        pytest.fail("the book build failed (`jupyter-book build . -W -n --keep-going`):\n"
-                    + (done.stdout + done.stderr)[-4000:], pytrace=False)
+        log = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
+        causes = [line for line in log.splitlines() if re.search(r"WARNING|ERROR|\w+Error\b", line)
+                  and "IPKernelApp" not in line]
+        pytest.fail("the book build failed (`jupyter-book build . -W -n --keep-going`); "
+                    "its warnings and errors:\n" + "\n".join(causes[:40])
+                    + "\n... end of its log:\n" + log[-1500:], pytrace=False)
     HASH_FILE.write_text(digest + "\n")
 
 
