@@ -134,3 +134,17 @@ def test_exercises_have_solutions_starters_and_checks(chapter):
         later = nb["cells"][end + 1:]
         assert any(nbt.is_check(c) for c in later[:3]), \
             f"{path.name}: {label} has a starter but no check cell right after its solution"
+
+
+def test_figures_have_captions_and_labels(chapter):
+    """Every figure a chapter shows (outside solutions) is numbered, captioned and labelled."""
+    path, nb = chapter
+    number = path.name[:2]
+    inside = {i for a, b in nbt.solution_spans(nb).values() for i in range(a, b + 1)}
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code" or i in inside or "plt.show()" not in nbt.source(cell):
+            continue
+        fig = cell.get("metadata", {}).get("mystnb", {}).get("figure", {})
+        assert fig.get("caption"), f"{path.name} cell {i} shows a figure without a caption"
+        assert str(fig.get("name", "")).startswith(f"fig-{number}-"), \
+            f"{path.name} cell {i}: figure label should be fig-{number}-..., got {fig.get('name')}"
