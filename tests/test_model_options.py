@@ -59,3 +59,44 @@ def test_bad_options():
         SequenceModel(D, H, O, init="he", init_scale="2")
     with pytest.raises(ValueError, match="kind must be one of"):
         SequenceModel(D, H, O, cell="rnn_gn")
+
+
+# -- FusedRNNModel ----------------------------------------------------------------------------
+@pytest.mark.parametrize("nonlinearity, head", [("tanh", "last"), ("relu", "all")])
+def test_fused_copy_is_the_same_function(nonlinearity, head):
+    from rnnlab.models import FusedRNNModel
+    torch.manual_seed(0)
+    m = SequenceModel(D, H, O, nonlinearity=nonlinearity, head=head, init="orthogonal").double()
+    fused = FusedRNNModel(m)
+    x = torch.randn(3, 7, D, dtype=torch.float64)
+    assert torch.allclose(fused(x), m(x), atol=1e-12)
+    trainable = {n for n, p in fused.named_parameters() if p.requires_grad}
+    assert trainable == {"layer.weight_ih_l0", "layer.weight_hh_l0", "layer.bias_ih_l0",
+                         "readout.weight", "readout.bias"}
+    back = fused.to_scratch()
+    assert torch.allclose(back(x), m(x), atol=1e-12)
+
+
+def test_fused_copy_trains_like_the_scratch_model():
+    from rnnlab.models import FusedRNNModel
+    torch.manual_seed(1)
+    m = SequenceModel(D, H, O).double()
+    fused = FusedRNNModel(m)
+    x, y = torch.randn(4, 6, D, dtype=torch.float64), torch.randn(4, O, dtype=torch.float64)
+    for model in (m, fused):
+        opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+        for _ in range(3):
+            opt.zero_grad()
+            ((model(x) - y) ** 2).mean().backward()
+            opt.step()
+    assert torch.allclose(fused.to_scratch()(x), m(x), atol=1e-10)
+
+
+def test_fused_copy_rejects_other_cells():
+    from rnnlab.models import FusedRNNModel
+    with pytest.raises(TypeError, match="vanilla cell"):
+        FusedRNNModel(SequenceModel(D, H, O, cell="rnn_ln"))
+    with pytest.raises(TypeError, match="vanilla cell"):
+        FusedRNNModel(torch.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="supports tanh and relu"):
+        FusedRNNModel(SequenceModel(D, H, O, nonlinearity="sigmoid"))

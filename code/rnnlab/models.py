@@ -10,6 +10,8 @@ Chapter 5 adds keyword options to :class:`SequenceModel`: ``init=`` re-initialis
 ``W_hh`` with a scheme of :data:`rnnlab.init.INITIALIZERS` (times ``init_scale``), so
 ``SequenceModel(2, 32, 1, nonlinearity="relu", init="identity")`` is an IRNN; the normalised
 cells of :mod:`rnnlab.norm_cells` are the kinds ``"rnn_ln"`` and ``"rnn_bn"``.
+:class:`FusedRNNModel` copies a vanilla ``SequenceModel`` onto PyTorch's fused ``nn.RNN`` for
+experiments that train many variants.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from .cells import make_cell
 from .init import INITIALIZERS, init_recurrent_
 from .runtime import make_generator
 
-__all__ = ["RecurrentLayer", "SequenceModel"]
+__all__ = ["RecurrentLayer", "SequenceModel", "FusedRNNModel"]
 
 
 class RecurrentLayer(nn.Module):
@@ -87,3 +89,42 @@ class SequenceModel(nn.Module):
         else:
             y = self.readout(outputs)                    # (B, T, O)
         return (y, state) if return_state else y
+
+
+class FusedRNNModel(nn.Module):
+    """A vanilla :class:`SequenceModel` (cell ``"rnn"``, tanh or relu) copied onto PyTorch's
+    fused, batch-first ``nn.RNN`` (chapter 5): the same function and the same parameters,
+    several times faster to train.
+
+    ``nn.RNN`` keeps two biases per layer; ``bias_hh`` is zeroed and frozen, so the trainable
+    parameters are exactly the cell's ``W_xh``, ``W_hh``, ``b_h`` and the read-out.
+    :meth:`to_scratch` copies the (trained) weights back into a ``SequenceModel``.
+    """
+
+    def __init__(self, model: SequenceModel):
+        super().__init__()
+        if not isinstance(model, SequenceModel) or type(model.cell).__name__ != "RNNCell":
+            raise TypeError("model must be a SequenceModel with a vanilla cell (cell='rnn'), "
+                            f"got {type(getattr(model, 'cell', model)).__name__}")
+        self.head = model.head
+        self.layer = model.cell.to_torch()                 # checks the nonlinearity
+        if self.layer.bias:
+            self.layer.bias_hh_l0.requires_grad_(False)
+        self.readout = nn.Linear(model.readout.in_features, model.readout.out_features,
+                                 bias=model.readout.bias is not None).to(model.readout.weight)
+        self.readout.load_state_dict(model.readout.state_dict())
+        self._sizes = (model.cell.input_size, model.cell.hidden_size, model.readout.out_features)
+        self._nonlinearity = model.cell.nonlinearity
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor(x, "x", shape=("B", "T", self._sizes[0]))
+        outputs, _ = self.layer(x)                          # (B, T, H)
+        return self.readout(outputs[:, -1] if self.head == "last" else outputs)
+
+    def to_scratch(self) -> SequenceModel:
+        """A :class:`SequenceModel` on :class:`rnnlab.cells.RNNCell` with these weights."""
+        model = SequenceModel(*self._sizes, head=self.head, nonlinearity=self._nonlinearity,
+                              bias=self.layer.bias).to(self.readout.weight)
+        model.cell.load_from_torch(self.layer)
+        model.readout.load_state_dict(self.readout.state_dict())
+        return model
