@@ -196,6 +196,8 @@ def test_bad_inputs():
         cell(torch.zeros(B, D), (torch.zeros(B, H), torch.zeros(B, H + 1)))
     with pytest.raises(ValueError, match="x must have 3 dimensions"):
         cell.unroll(torch.zeros(B, D))
+    with pytest.raises(ValueError, match=r"state\[0\] must have size 4 on axis 0"):
+        GRUCell(D, H).unroll(torch.zeros(B, T, D), torch.zeros(B + 1, H))
     with pytest.raises(TypeError, match="module must be torch.nn.LSTM or torch.nn.GRU"):
         cells_from_torch(nn.RNN(D, H))
     with pytest.raises(TypeError, match="non-empty list"):

@@ -98,6 +98,7 @@ class _GatedCell(nn.Module):
         check_tensor(x, "x", shape=("B", "T", self.input_size))
         if state is None:
             state = self.init_state(x.shape[0], device=x.device, dtype=x.dtype)
+        self._check_step(x[:, 0], state)
         outputs = []
         for a_x in self.project(x).unbind(1):      # T tensors (B, GH)
             state = self.step(a_x, state)
@@ -215,15 +216,11 @@ class GRUCell(_GatedCell):
         self.b_hn = nn.Parameter(torch.empty(hidden_size))  # (H,)
         self.reset_parameters()
 
-    def _candidate(self, a_xn, h_prev, r):
-        W_hn = self.W_h[2 * self.hidden_size:]                  # (H, H)
-        return torch.tanh(a_xn + r * (h_prev @ W_hn.T + self.b_hn))  # (B, H)
-
     def _gates(self, a_x: torch.Tensor, h_prev: torch.Tensor) -> dict:
         H = self.hidden_size
-        a_rz = a_x[:, :2 * H] + h_prev @ self.W_h[:2 * H].T     # (B, 2H)
-        r, z = torch.sigmoid(a_rz).chunk(2, dim=1)              # (B, H) each
-        n = self._candidate(a_x[:, 2 * H:], h_prev, r)          # (B, H)
+        a_h = h_prev @ self.W_h.T                                  # (B, 3H): r, z and n at once
+        r, z = torch.sigmoid(a_x[:, :2 * H] + a_h[:, :2 * H]).chunk(2, dim=1)  # (B, H) each
+        n = torch.tanh(a_x[:, 2 * H:] + r * (a_h[:, 2 * H:] + self.b_hn))     # (B, H)
         return {"r": r, "z": z, "n": n, "h": (1 - z) * n + z * h_prev}
 
     def _load_biases(self, b_ih, b_hh):
@@ -246,9 +243,13 @@ class ChoGRUCell(GRUCell):
     product, ``n = tanh(W_xn x_t + W_hn (r * h_prev) + b_n + b_hn)``. Same parameters as
     :class:`GRUCell` (here ``b_hn`` is just a second bias), a different function."""
 
-    def _candidate(self, a_xn, h_prev, r):
-        W_hn = self.W_h[2 * self.hidden_size:]                  # (H, H)
-        return torch.tanh(a_xn + (r * h_prev) @ W_hn.T + self.b_hn)  # (B, H)
+    def _gates(self, a_x: torch.Tensor, h_prev: torch.Tensor) -> dict:
+        H = self.hidden_size
+        a_h = h_prev @ self.W_h[:2 * H].T                          # (B, 2H): r and z only
+        r, z = torch.sigmoid(a_x[:, :2 * H] + a_h).chunk(2, dim=1)  # (B, H) each
+        a_n = (r * h_prev) @ self.W_h[2 * H:].T                    # (B, H): a second product, after r
+        n = torch.tanh(a_x[:, 2 * H:] + a_n + self.b_hn)           # (B, H)
+        return {"r": r, "z": z, "n": n, "h": (1 - z) * n + z * h_prev}
 
 
 register_cell("lstm", LSTMCell)
