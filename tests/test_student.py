@@ -397,6 +397,16 @@ def test_committed_timings_are_valid():
         "timings.json names a notebook that is not in chapters/"
 
 
+def test_timing_stops_at_a_failing_notebook(tmp_path, capsys):
+    nbformat.write(new_notebook(cells=[new_code_cell("assert 1 == 2")],
+                                metadata={"kernelspec": KERNEL}), tmp_path / "01_bad.ipynb")
+    out = tmp_path / "t.json"
+    assert timing.main(["--source", str(tmp_path), "--out", str(out), "--repeat", "1"]) == 1
+    captured = capsys.readouterr()
+    assert "01_bad.ipynb: run 1/1 failed" in captured.out
+    assert "a notebook failed, so nothing was written" in captured.err and not out.exists()
+
+
 @pytest.mark.parametrize("args, message", [
     (["--repeat", "0"], "--repeat must be at least 1"),
     (["--timeout", "0"], "--timeout must be at least 1"),

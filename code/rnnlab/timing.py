@@ -86,7 +86,12 @@ def measure(paths, *, repeat: int = 3, kernel: str = "python3", timeout: int = 6
     for path in paths:
         runs = []
         for k in range(repeat):
-            runs.append(round(time_notebook(path, kernel=kernel, timeout=timeout), 2))
+            try:
+                runs.append(round(time_notebook(path, kernel=kernel, timeout=timeout), 2))
+            except Exception:
+                if log:
+                    log(f"{path.name}: run {k + 1}/{repeat} failed")
+                raise
             if log:
                 log(f"{path.name}: run {k + 1}/{repeat} took {runs[-1]:.1f} s")
         chapters.append({"notebook": path.name, "title": nbt.title(nbt.read(path)),
@@ -168,8 +173,16 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or args.source / "timings.json"
     if not out.parent.is_dir():
         parser.error(f"the folder of --out {out} does not exist")
-    data = measure(paths, repeat=args.repeat, kernel=args.kernel, timeout=args.timeout,
-                   log=lambda msg: print(msg, flush=True))
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    try:
+        data = measure(paths, repeat=args.repeat, kernel=args.kernel, timeout=args.timeout,
+                       log=lambda msg: print(msg, flush=True))
+    except (CellExecutionError, CellTimeoutError) as exc:
+        last = str(exc).strip().splitlines()[-1:] or [""]
+        print(f"error: a notebook failed, so nothing was written to {out}: {last[0]}",
+              file=sys.stderr)
+        return 1
     out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     for chapter in data["chapters"]:
         print(f"{chapter['notebook']}: {chapter['seconds']:.1f} s (median of {args.repeat})")
