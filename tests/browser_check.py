@@ -16,7 +16,9 @@ For every page, :meth:`Site.check` reports as problems:
 * images that did not load (``naturalWidth == 0``);
 * math not typeset: a ``.math`` element without MathJax output, a MathJax error, fewer display
   equations than the source has ``$$`` blocks, inline math in the source but none on the page,
-  or a raw ``\\(``, ``\\[``, ``$$`` or ``\\begin{`` left in the visible text outside code;
+  or raw ``\\(``, ``\\[``, ``$$``, ``$...$`` or ``\\begin{`` left in the visible text outside
+  code (for instance math in a Markdown output rendered without MyST);
+* a Markdown table shown as raw ``| --- |`` text (an output rendered as CommonMark);
 * rendered errors: traceback, error or stderr outputs, ``Traceback (most recent call last)``,
   Python warnings or tqdm bars in cell outputs (cells tagged ``raises-exception`` may show
   their exception on purpose and are exempt);
@@ -140,12 +142,14 @@ _JS_INSPECT = r"""() => {
   const exempt = el => el.closest('.tag_raises-exception');
   const math = [...document.querySelectorAll('.math')];
   const skip = 'pre, code, script, style, textarea, mjx-container, .highlight';
-  const raw = [];
+  const raw = [], rawTables = [];
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     if (n.parentElement.closest(skip)) continue;
-    const m = n.data.match(/\\\(|\\\[|\$\$|\\begin\{/);
+    const m = n.data.match(/\\\(|\\\[|\$\$|\\begin\{|\$[^$\s][^$\n]*[^$\s\\]\$|\$[^$\s]\$/);
     if (m) raw.push(n.data.slice(Math.max(0, m.index - 30), m.index + 40).trim());
+    const table = n.data.match(/\|\s*:?(-{3,}|[\u2013\u2014]-*):?\s*\|/);   // typography: --- may become an em dash
+    if (table) rawTables.push(n.data.slice(0, 80).trim());
   }
   const outputs = [...document.querySelectorAll('.cell_output')].filter(o => !exempt(o));
   const badOutputs = outputs.flatMap(o => [...o.querySelectorAll(
@@ -166,7 +170,7 @@ _JS_INSPECT = r"""() => {
     untypeset: math.filter(m => !m.querySelector('mjx-container'))
                    .map(m => m.textContent.slice(0, 60)),
     mathErrors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 60)),
-    raw, badOutputs, debris,
+    raw, rawTables, badOutputs, debris,
     ids: [...document.querySelectorAll('[id]')].map(e => e.id)
           .concat([...document.querySelectorAll('a[name]')].map(a => a.name)),
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
@@ -303,6 +307,7 @@ class Site:
         p += [f"math not typeset: {t!r}" for t in info["untypeset"]]
         p += [f"MathJax error: {t!r}" for t in info["mathErrors"]]
         p += [f"raw LaTeX in the visible text: {t!r}" for t in info["raw"]]
+        p += [f"a Markdown table shown as raw text: {t!r}" for t in info["rawTables"]]
         if info["displayMath"] < expect.display_math:
             p.append(f"the source has {expect.display_math} $$ blocks, the page only "
                      f"{info['displayMath']} display equations")

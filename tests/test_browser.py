@@ -163,6 +163,7 @@ def test_page_as_a_reader_sees_it(site, entry):
 BROKEN_PAGE = r"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>broken</title>
 <script>console.error("a real error")</script></head><body>
 <p id="here">Raw math left over: $$x^2$$ and \(y\).</p>
+<div class="cell_output"><p>| a | b | |---|---| | 1 | $x^2$ |</p></div>
 <img src="missing.png" alt="gone">
 <a href="other.html">ok</a> <a href="other.html#nowhere">bad anchor</a>
 <a href="#here">ok</a> <a href="nothere.html">bad page</a>
@@ -181,7 +182,7 @@ def test_checks_report_a_broken_page(chromium, tmp_path):
         problems = "\n".join(s.check("broken.html", expect).problems)
         clean = s.check("other.html")
     for needle in ["console: a real error", "image did not load: missing.png",
-                   "raw LaTeX", "display equations", "inline $...$ math",
+                   "raw LaTeX", "'| a | b |", "raw text", "display equations", "inline $...$ math",
                    "missing anchor: other.html#nowhere", "missing page: nothere.html",
                    "traceback/error/stderr", "debris", "2 solutions in the source, 1 on the page",
                    "sol-1 is open before any click"]:
