@@ -15,7 +15,8 @@ from tqdm import tqdm
 
 from ._validate import check_choice, check_float, check_int
 
-__all__ = ["fit", "global_grad_norm", "OPTIMIZERS"]
+__all__ = ["fit", "global_grad_norm", "make_optimizer", "optimizer_step", "check_clip_norm",
+           "OPTIMIZERS"]
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
 
@@ -26,6 +27,38 @@ def global_grad_norm(parameters) -> float:
     if not grads:
         return 0.0
     return float(torch.linalg.vector_norm(torch.cat(grads)))
+
+
+def make_optimizer(model: nn.Module, optimizer: str = "adam", lr: float = 1e-2):
+    """Check ``model``, ``optimizer`` (a name in :data:`OPTIMIZERS`) and ``lr``; build the optimiser."""
+    if not isinstance(model, nn.Module) or not any(True for _ in model.parameters()):
+        raise TypeError(f"model must be a torch.nn.Module with parameters, got {type(model).__name__}")
+    lr = check_float(lr, "lr", minimum=0.0, strict_min=True)
+    check_choice(optimizer, "optimizer", list(OPTIMIZERS))
+    return OPTIMIZERS[optimizer](model.parameters(), lr=lr)
+
+
+def optimizer_step(model: nn.Module, opt, loss: torch.Tensor, *, clip_norm: float | None = None,
+                   step: int | None = None) -> float:
+    """One update: backpropagate ``loss``, clip the global gradient norm to ``clip_norm`` (if
+    given) and step ``opt``. Returns the gradient norm *before* clipping."""
+    if not torch.isfinite(loss):
+        where = "" if step is None else f" at step {step}"
+        raise FloatingPointError(f"loss became {loss.item()}{where}; lower lr or clip")
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip_norm is not None:
+        norm = float(nn.utils.clip_grad_norm_(model.parameters(), clip_norm))
+    else:
+        norm = global_grad_norm(model.parameters())
+    opt.step()
+    return norm
+
+
+def check_clip_norm(clip_norm):
+    """``None`` (no clipping) or a positive number."""
+    return None if clip_norm is None else check_float(clip_norm, "clip_norm", minimum=0.0,
+                                                      strict_min=True)
 
 
 def fit(model: nn.Module, batch_fn: Callable[[int], tuple], loss_fn: Callable, *, steps: int,
@@ -39,20 +72,15 @@ def fit(model: nn.Module, batch_fn: Callable[[int], tuple], loss_fn: Callable, *
     clipping). The history has lists ``"step"``, ``"loss"`` and ``"grad_norm"`` (the norm before
     clipping), one entry per step. ``callback(step, history)`` runs after each step.
     """
-    if not isinstance(model, nn.Module) or not any(True for _ in model.parameters()):
-        raise TypeError(f"model must be a torch.nn.Module with parameters, got {type(model).__name__}")
     for name, fn in (("batch_fn", batch_fn), ("loss_fn", loss_fn)):
         if not callable(fn):
             raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
     steps = check_int(steps, "steps", minimum=1)
-    lr = check_float(lr, "lr", minimum=0.0, strict_min=True)
-    check_choice(optimizer, "optimizer", list(OPTIMIZERS))
-    if clip_norm is not None:
-        clip_norm = check_float(clip_norm, "clip_norm", minimum=0.0, strict_min=True)
+    clip_norm = check_clip_norm(clip_norm)
+    opt = make_optimizer(model, optimizer, lr)
     if device is not None:
         model.to(device)
     device = next(model.parameters()).device
-    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
     history = {"step": [], "loss": [], "grad_norm": []}
     model.train()
     bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5)
@@ -60,15 +88,7 @@ def fit(model: nn.Module, batch_fn: Callable[[int], tuple], loss_fn: Callable, *
         x, y = batch_fn(step)
         x, y = x.to(device), y.to(device)
         loss = loss_fn(model(x), y)
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"loss became {loss.item()} at step {step}; lower lr or clip")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if clip_norm is not None:
-            norm = float(nn.utils.clip_grad_norm_(model.parameters(), clip_norm))
-        else:
-            norm = global_grad_norm(model.parameters())
-        opt.step()
+        norm = optimizer_step(model, opt, loss, clip_norm=clip_norm, step=step)
         history["step"].append(step)
         history["loss"].append(loss.item())
         history["grad_norm"].append(norm)
