@@ -62,7 +62,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 def find_chromium() -> str | None:
     """Path of the system Chromium: ``$CHROMIUM``, else the first of the usual names on PATH."""
     if os.environ.get("CHROMIUM"):
-        return os.environ["CHROMIUM"]
+        path = os.environ["CHROMIUM"]
+        return path if os.path.isfile(path) and os.access(path, os.X_OK) else None
     for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
         if shutil.which(name):
             return shutil.which(name)

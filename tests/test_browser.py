@@ -121,7 +121,9 @@ def chromium_path() -> str:
     path = bc.find_chromium()
     if path is None:
         unavailable("no Chromium found: install Debian's `chromium` package "
-                    "(apt-get install chromium) or set $CHROMIUM to a Chromium binary")
+                    "(apt-get install chromium) or set $CHROMIUM to a Chromium binary"
+                    + (f" ($CHROMIUM={os.environ['CHROMIUM']!r} is not an executable file)"
+                       if os.environ.get("CHROMIUM") else ""))
     return path
 
 
