@@ -119,7 +119,8 @@ def test_ngram_counts_by_hand():
     tr = torch.tensor([0, 1, 0, 1, 2])
     uni = lm.NGramLM(0, 3, alpha=1.0).fit(tr)
     # p = (2+1, 2+1, 1+1) / 8; predicting [1, 2]
-    assert uni.nats(torch.tensor([0, 1, 2])) == pytest.approx(-(math.log(3 / 8) + math.log(2 / 8)) / 2)
+    want = -(math.log(3 / 8) + math.log(2 / 8)) / 2
+    assert uni.nats(torch.tensor([0, 1, 2])) == pytest.approx(want)
     bi = lm.NGramLM(1, 3, alpha=1.0).fit(tr)
     # pairs 01, 10, 01, 12: row 0 -> (1, 3, 1)/5, row 1 -> (2, 1, 2)/5
     want = -(math.log(3 / 5) + math.log(2 / 5)) / 2
@@ -159,7 +160,7 @@ def test_closing_choice():
     lp = torch.full((len(t) - 1, len(v)), math.log(1 / len(v)))
     d, p = lm.closing_choice(lp, t, v)
     assert d.tolist() == [1, 3] and torch.allclose(p, torch.full((2,), 0.5))
-    lp[1, v.index("]")] = 0.0                   # row 1 predicts position 2: sure of the right closer
+    lp[1, v.index("]")] = 0.0                   # row 1 predicts position 2: the right closer
     lp[2, v.index("]")] = 0.0                   # row 2 predicts position 3: favours the wrong one
     d, p = lm.closing_choice(lp, t, v)
     assert p[0] > 0.5 > p[1]

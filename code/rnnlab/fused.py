@@ -1,4 +1,4 @@
-"""PyTorch's fused recurrent layers as chapter 6's applications use them, and the order-blind baseline.
+"""Fused recurrent layers as chapter 6's applications use them, and the order-blind baseline.
 
 Chapter 4 proves the from-scratch cells of :mod:`rnnlab.cells` equal to ``torch.nn.LSTM`` and
 ``torch.nn.GRU``; chapter 6 trains four applications inside a few seconds, so it uses the fused
@@ -25,7 +25,8 @@ FUSED = FusedSequenceModel.LAYERS
 
 
 def make_rnn(cell: str, input_size: int, hidden_size: int, *, num_layers: int = 1) -> nn.Module:
-    """A batch-first fused recurrent layer: ``layer(x (B, T, D), state) -> (outputs (B, T, H), state)``."""
+    """A batch-first fused recurrent layer:
+    ``layer(x (B, T, D), state) -> (outputs (B, T, H), state)``."""
     check_choice(cell, "cell", list(FUSED))
     check_int(input_size, "input_size", minimum=1)
     check_int(hidden_size, "hidden_size", minimum=1)
@@ -45,7 +46,8 @@ def detach_state(state):
         return state.detach()
     if isinstance(state, tuple):
         return tuple(detach_state(s) for s in state)
-    raise TypeError(f"state must be None, a tensor or a tuple of tensors, got {type(state).__name__}")
+    raise TypeError("state must be None, a tensor or a tuple of tensors, got "
+                    f"{type(state).__name__}")
 
 
 class BagOfSymbols(nn.Module):

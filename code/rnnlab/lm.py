@@ -24,7 +24,8 @@ from .fused import detach_state, make_rnn
 from .text import ContiguousBatches, Vocab, _check_ids, opener_distances
 from .train import OPTIMIZERS, global_grad_norm
 
-__all__ = ["CharLM", "fit_tbptt", "next_log_probs", "evaluate_nats", "closing_choice", "sample_ids", "sample", "NGramLM"]
+__all__ = ["CharLM", "fit_tbptt", "next_log_probs", "evaluate_nats", "closing_choice",
+           "sample_ids", "sample", "NGramLM"]
 
 
 class CharLM(nn.Module):

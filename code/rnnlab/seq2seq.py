@@ -116,7 +116,8 @@ class Seq2Seq(nn.Module):
         self.head = nn.Linear(hidden_size, tgt_vocab_size)
 
     def forward(self, src: torch.Tensor):
-        """Encode padded ``src (B, S)`` (0 = padding): the state after each row's last real token."""
+        """Encode padded ``src (B, S)`` (0 = padding): the state after each row's last real
+        token."""
         check_tensor(src, "src", ndim=2, floating=False)
         lengths = (src != 0).sum(dim=1)                                       # (B,)
         if int(lengths.min()) == 0:
@@ -179,7 +180,8 @@ def edit_distance(a: str, b: str) -> int:
     d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
     for i in range(1, len(a) + 1):
         for j in range(1, len(b) + 1):
-            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1,
+                          d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
             if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
                 d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
     return d[len(a)][len(b)]

@@ -137,7 +137,8 @@ def python_docs_text(max_chars: int | None = None) -> str:
 
 
 def _check_pairs(pairs: str) -> dict[str, str]:
-    if not isinstance(pairs, str) or len(pairs) < 2 or len(pairs) % 2 or len(set(pairs)) != len(pairs):
+    if (not isinstance(pairs, str) or len(pairs) < 2 or len(pairs) % 2
+            or len(set(pairs)) != len(pairs)):
         raise ValueError(f"pairs must be an even-length string of distinct characters such as "
                          f"'()[]', got {pairs!r}")
     return dict(zip(pairs[0::2], pairs[1::2]))
@@ -162,7 +163,8 @@ def dyck_word(rng: random.Random, *, pairs: str = "()[]", max_depth: int = 8,
                 return "".join(out)
             stack.append(rng.choice(openers))
             out.append(stack[-1])
-        elif len(stack) < max_depth and len(out) + len(stack) + 2 <= max_len and rng.random() < p_open:
+        elif (len(stack) < max_depth and len(out) + len(stack) + 2 <= max_len
+              and rng.random() < p_open):
             stack.append(rng.choice(openers))
             out.append(stack[-1])
         else:

@@ -43,11 +43,12 @@ def _bigram_variants(train, val, V, alpha):
     wrong = {
         "a pair of the validation text never seen in training got probability 0 (log 0 = -inf): "
         "add alpha to every count before normalising (add-alpha smoothing)": unsmoothed,
-        "it is in bits: use the natural logarithm (nats), or divide by ln 2 less": ref / math.log(2),
+        "it is in bits: use the natural logarithm, so the loss is in nats": ref / math.log(2),
         "it is a sum, not a mean: divide by the number of predicted characters, len(val_ids) - 1":
             ref * (len(va) - 1),
         "you normalised the counts over the previous character; p(next | prev) divides "
-        "n(prev, next) + alpha by the sum of row prev: n(prev) + alpha V": -np.mean(np.log(col[prev, nxt])),
+        "n(prev, next) + alpha by the sum of row prev: n(prev) + alpha V":
+            -np.mean(np.log(col[prev, nxt])),
         "this is the unigram cross-entropy: condition on the previous character": -np.mean(
             np.log((uni / uni.sum())[nxt])),
         "the smoothed denominator needs alpha once per possible next character: n(prev) + alpha V, "
@@ -108,7 +109,8 @@ def temperature_probs(fn):
         if arr.shape == want.shape:
             if not np.all(np.isfinite(arr)):
                 fail(name, f"{what} contain NaN or inf: exp(1000) overflows; subtract each "
-                           "row's maximum before exp (softmax does not change) or use torch.softmax")
+                           "row's maximum before exp (the softmax does not change) or use "
+                           "torch.softmax")
             if tau != 1.0 and np.allclose(arr, torch.softmax(z * tau, -1).numpy(), atol=1e-9):
                 fail(name, f"{what}: you multiplied the logits by the temperature; divide them")
             if tau != 1.0 and np.allclose(arr, torch.softmax(z, -1).numpy(), atol=1e-9):
@@ -142,7 +144,8 @@ def _bracket_hint(word: str, got: bool) -> str:
     if word == "(]":
         return f"{q}: ']' does not close '('; each closer must match the kind on top of the stack"
     if word == "":
-        return f"{q}: in this course's language the empty word is not well-formed (a word has a pair)"
+        return (f"{q}: in this course's language the empty word is not well-formed "
+                "(a word has at least one pair)")
     if word == "(a)":
         return f"{q}: a character that is not a bracket makes the word malformed"
     return f"{q}, expected {not got!r}"
