@@ -19,10 +19,10 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from ._validate import check_choice, check_float, check_int, check_tensor, describe
+from ._validate import check_float, check_int, check_tensor, describe
 from .fused import detach_state, make_rnn
 from .text import ContiguousBatches, Vocab, _check_ids, opener_distances
-from .train import OPTIMIZERS, global_grad_norm
+from .train import check_clip_norm, make_optimizer, optimizer_step
 
 __all__ = ["CharLM", "fit_tbptt", "next_log_probs", "evaluate_nats", "closing_choice",
            "sample_ids", "sample", "NGramLM"]
@@ -67,14 +67,11 @@ def fit_tbptt(model: CharLM, batches: ContiguousBatches, *, steps: int, lr: floa
     if not isinstance(batches, ContiguousBatches):
         raise TypeError(f"batches must be a ContiguousBatches, got {type(batches).__name__}")
     steps = check_int(steps, "steps", minimum=1)
-    lr = check_float(lr, "lr", minimum=0.0, strict_min=True)
-    check_choice(optimizer, "optimizer", list(OPTIMIZERS))
-    if clip_norm is not None:
-        clip_norm = check_float(clip_norm, "clip_norm", minimum=0.0, strict_min=True)
+    clip_norm = check_clip_norm(clip_norm)
     if device is not None:
         model.to(device)
+    opt = make_optimizer(model, optimizer, lr)
     device = next(model.parameters()).device
-    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
     history = {"step": [], "loss": [], "grad_norm": []}
     state = None
     model.train()
@@ -86,13 +83,7 @@ def fit_tbptt(model: CharLM, batches: ContiguousBatches, *, steps: int, lr: floa
         logits, state = model(x, state)                # (B, T, V)
         state = detach_state(state)                    # keep the values, cut the graph
         loss = _lm_loss(logits, y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if clip_norm is not None:
-            norm = float(nn.utils.clip_grad_norm_(model.parameters(), clip_norm))
-        else:
-            norm = global_grad_norm(model.parameters())
-        opt.step()
+        norm = optimizer_step(model, opt, loss, clip_norm=clip_norm, step=step)
         history["step"].append(step)
         history["loss"].append(loss.item())
         history["grad_norm"].append(norm)
