@@ -13,7 +13,8 @@ For every page, :meth:`Site.check` reports as problems:
 
 * console errors and uncaught page errors, except the ones listed in :data:`IGNORED`;
 * requests to the local server that fail or answer 4xx/5xx (apart from ``/favicon.ico``);
-* images that did not load (``naturalWidth == 0``);
+* images that did not load (``naturalWidth == 0``), and figures named in a notebook's cell
+  metadata (``mystnb.figure.name``) that are not on the page with a loaded image;
 * math not typeset: a ``.math`` element without MathJax output, a MathJax error, fewer display
   equations than the source has ``$$`` blocks, inline math in the source but none on the page,
   or raw ``\\(``, ``\\[``, ``$$``, ``$...$`` or ``\\begin{`` left in the visible text outside
@@ -78,6 +79,7 @@ class Expect:
     display_math: int = 0          # number of $$ ... $$ blocks
     inline_math: bool = False      # at least one $...$ in the prose
     solutions: list[str] = field(default_factory=list)   # exercise labels with a solution
+    figures: list[str] = field(default_factory=list)     # names of the notebook's code figures
 
 
 _FENCE = re.compile(r"^(`{3,}|~{3,})(?!\{)[^\n]*\n.*?^\1\s*$", re.M | re.S)  # code, not directives
@@ -88,18 +90,22 @@ _SOL_START = re.compile(r"\{solution-start\}\s*(ex-\d\d-\d+)")
 
 def expectations(source: Path) -> Expect:
     """Read a page's ``.md`` or ``.ipynb`` source and count its math and gated solutions."""
+    figures = []
     if source.suffix == ".ipynb":
         import json
         cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
         text = "\n\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
                            for c in cells if c["cell_type"] == "markdown")
+        figures = [c["metadata"]["mystnb"]["figure"]["name"] for c in cells
+                   if c["cell_type"] == "code"
+                   and c.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("name")]
     else:
         text = source.read_text(encoding="utf-8")
     solutions = _SOL_START.findall(text)
     prose = _INLINE_CODE.sub("", _FENCE.sub("", text))
     display = prose.count("$$") // 2
     inline = bool(_INLINE_MATH.search(re.sub(r"\$\$.*?\$\$", "", prose, flags=re.S)))
-    return Expect(display_math=display, inline_math=inline, solutions=solutions)
+    return Expect(display_math=display, inline_math=inline, solutions=solutions, figures=figures)
 
 
 # ---------------------------------------------------------------- the local web server
@@ -137,6 +143,11 @@ _JS_IMAGES = """async () => {
     img.addEventListener('load', r); img.addEventListener('error', r); setTimeout(r, 10000); })));
   return imgs.filter(img => !(img.complete && img.naturalWidth > 0))
              .map(img => img.getAttribute('src'));
+}"""
+
+_JS_FIGURE = """name => {
+  const fig = document.getElementById(name);
+  return !!fig && [...fig.querySelectorAll('img')].some(img => img.naturalWidth > 0);
 }"""
 
 _JS_INSPECT = r"""() => {
@@ -288,6 +299,10 @@ class Site:
             report.problems.append(f"math: {math_state}")
         for src in self.page.evaluate(_JS_IMAGES):
             report.problems.append(f"image did not load: {src}")
+        for name in expect.figures:
+            if not self.page.evaluate(_JS_FIGURE, name):
+                report.problems.append(f"figure {name} of the source has no image on the page "
+                                       "(was the notebook run with MPLBACKEND=Agg?)")
         info = self.page.evaluate(_JS_INSPECT)
         self._check_math(info, expect, report)
         if info["badOutputs"]:

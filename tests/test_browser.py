@@ -1,8 +1,9 @@
 """The rendered book, opened page by page in headless Chromium as a reader sees it (issue 8).
 
-Uses the build in ``_build/html`` when it is newer than every source of the book; otherwise
-builds the book first, as ``make book`` does (``jupyter-book build . -W -n --keep-going``,
-clearing the execution cache when ``rnnlab`` changed). Each page in ``_toc.yml`` is then
+Uses the build in ``_build/html`` when it succeeded after the last change to any source of the
+book (``make book`` and this test mark a successful build); otherwise builds the book first,
+as ``make book`` does (``jupyter-book build . --all -W -n --keep-going``, clearing the
+execution cache when ``rnnlab`` changed). Each page in ``_toc.yml`` is then
 opened from a local server and checked by :mod:`browser_check` (console errors, images,
 typeset math, rendered errors, solution dropdowns, internal links); a full-page screenshot of
 each goes to ``_build/screenshots/`` for a human to look at.
@@ -14,6 +15,7 @@ except when the environment variable ``CI`` is set: there they fail.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -79,28 +81,40 @@ def rnnlab_hash() -> str:
 
 
 def build_is_fresh() -> bool:
-    pages = list(HTML.rglob("*.html")) if HTML.is_dir() else []
-    if not pages:
+    """True when a build succeeded after the last change to any source.
+
+    ``_build/.rnnlab-hash`` is written only when a build succeeds (by ``make book`` or by
+    :func:`build_book`), so its time is that of the last successful build; the HTML of a build
+    that failed (``--keep-going`` still writes pages) is never taken for a good one.
+    """
+    if not (HTML / "index.html").is_file() or not HASH_FILE.is_file():
         return False
-    built = max(p.stat().st_mtime for p in pages)
+    built = HASH_FILE.stat().st_mtime
     return all(p.stat().st_mtime < built for p in book_sources())
 
 
 def build_book() -> None:
-    """Build as ``make book`` does: clear a stale execution cache, then build with -W."""
+    """Build with -W as ``make book`` does, re-reading every page (``--all``).
+
+    When ``rnnlab`` changed, the execution cache is cleared so that every notebook runs again.
+    ``--all`` matters: Sphinx re-reads only the sources that changed, so without it a notebook
+    whose file did not change is neither re-executed nor re-checked for warnings.
+    """
     exe = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(exe) if exe.exists() else (shutil.which("jupyter-book") or "jupyter-book"),
-           "build", ".", "-W", "-n", "--keep-going"]
+           "build", ".", "--all", "-W", "-n", "--keep-going"]
     digest = rnnlab_hash()
     if not HASH_FILE.exists() or HASH_FILE.read_text().strip() != digest:
         shutil.rmtree(BUILD / ".jupyter_cache", ignore_errors=True)
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    # The kernels must draw inline: with MPLBACKEND=Agg (set by many CI scripts) plt.show()
+    # leaves no image in the notebook, and every figure silently disappears from the book.
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
         log = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
         causes = [line for line in log.splitlines() if re.search(r"WARNING|ERROR|\w+Error\b", line)
                   and "IPKernelApp" not in line]
-        pytest.fail("the book build failed (`jupyter-book build . -W -n --keep-going`); "
+        pytest.fail("the book build failed (`jupyter-book build . --all -W -n --keep-going`); "
                     "its warnings and errors:\n" + "\n".join(causes[:40])
                     + "\n... end of its log:\n" + log[-1500:], pytrace=False)
     HASH_FILE.write_text(digest + "\n")
@@ -179,7 +193,8 @@ BROKEN_PAGE = r"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>broken
 def test_checks_report_a_broken_page(chromium, tmp_path):
     (tmp_path / "broken.html").write_text(BROKEN_PAGE)
     (tmp_path / "other.html").write_text('<html><body><p id="there">x</p></body></html>')
-    expect = bc.Expect(display_math=1, inline_math=True, solutions=["ex-01-1", "ex-01-2"])
+    expect = bc.Expect(display_math=1, inline_math=True, solutions=["ex-01-1", "ex-01-2"],
+                       figures=["fig-01-gone"])
     with chromium.site(tmp_path) as s:
         problems = "\n".join(s.check("broken.html", expect).problems)
         clean = s.check("other.html")
@@ -187,7 +202,7 @@ def test_checks_report_a_broken_page(chromium, tmp_path):
                    "raw LaTeX", "'| a | b |", "raw text", "display equations", "inline $...$ math",
                    "missing anchor: other.html#nowhere", "missing page: nothere.html",
                    "traceback/error/stderr", "debris", "2 solutions in the source, 1 on the page",
-                   "sol-1 is open before any click"]:
+                   "sol-1 is open before any click", "figure fig-01-gone"]:
         assert needle in problems, f"the check missed {needle!r}; it reported:\n{problems}"
     assert not clean.problems, clean.problems
 
@@ -200,3 +215,10 @@ def test_expectations_count_math_and_solutions(tmp_path):
     assert (e.display_math, e.inline_math, e.solutions) == (1, True, ["ex-02-1"])
     md.write_text("Costs nothing. No math here, only `code $x$`.\n")
     assert bc.expectations(md) == bc.Expect()
+    nb = tmp_path / "page.ipynb"
+    nb.write_text(json.dumps({"cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": ["# T\n", "$x$"]},
+        {"cell_type": "code", "metadata": {"mystnb": {"figure": {"name": "fig-09-a"}}},
+         "source": "plt.show()", "outputs": [], "execution_count": None}]}))
+    e = bc.expectations(nb)
+    assert (e.inline_math, e.figures) == (True, ["fig-09-a"])
