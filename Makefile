@@ -12,7 +12,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-BOOK_FLAGS := -W -n --keep-going
+# --all: re-read every page, so no warning hides behind an incremental build; the execution
+# cache still skips notebooks whose code did not change (and is cleared when rnnlab changed).
+BOOK_FLAGS := -W -n --keep-going --all
 PYTEST_FLAGS ?= -n 2 --dist loadfile
 
 .PHONY: book test student lab strip timings clean venv

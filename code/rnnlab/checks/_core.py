@@ -38,6 +38,9 @@ class CheckResult:
     def __bool__(self) -> bool:
         return self.status == "passed"
 
+    def _ipython_display_(self) -> None:
+        """Show nothing in a notebook: the check already printed its line."""
+
 
 def passed(name: str, message: str) -> CheckResult:
     print(f"PASSED {name}: {message}")
