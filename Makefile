@@ -27,8 +27,9 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 # The execution cache does not see changes to code/: clear it whenever the package changed.
+# (tests/test_browser.py computes the same hash: C-locale order of the same files.)
 book: $(STAMP)
-	@hash=$$(cat code/rnnlab/*.py code/rnnlab/*/*.py | sha256sum | cut -c1-16); \
+	@hash=$$(LC_ALL=C bash -c 'cat code/rnnlab/*.py code/rnnlab/*/*.py' | sha256sum | cut -c1-16); \
 	if [ "$$(cat _build/.rnnlab-hash 2>/dev/null)" != "$$hash" ]; then \
 	  echo "rnnlab changed: clearing the execution cache"; rm -rf _build/.jupyter_cache; fi; \
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS) && mkdir -p _build && echo "$$hash" > _build/.rnnlab-hash
