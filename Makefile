@@ -34,9 +34,12 @@ book: $(STAMP)
 	  echo "rnnlab changed: clearing the execution cache"; rm -rf _build/.jupyter_cache; fi; \
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS) && mkdir -p _build && echo "$$hash" > _build/.rnnlab-hash
 
-# Two xdist workers on a 2-core machine: one BLAS/OpenMP thread each, so they do not fight.
+# Two xdist workers on a 2-core machine, one BLAS/OpenMP thread each, so they do not fight;
+# then the browser test on its own (it may build the book, which executes every notebook).
+THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 test: $(STAMP)
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/python -m pytest $(PYTEST_FLAGS)
+	$(THREADS) $(BIN)/python -m pytest $(PYTEST_FLAGS) --ignore=tests/test_browser.py
+	$(BIN)/python -m pytest tests/test_browser.py
 
 student: $(STAMP)
 	$(BIN)/python -m rnnlab.student student
