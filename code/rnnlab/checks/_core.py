@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["CheckFailed", "CheckResult", "NotAttempted", "passed", "todo", "fail",
-           "call_student", "is_placeholder", "compare_arrays"]
+           "call_student", "is_placeholder", "as_float_array", "matches", "diagnose",
+           "compare_arrays"]
 
 
 class CheckFailed(AssertionError):
@@ -72,6 +73,35 @@ def call_student(fn, *args, **kwargs):
         raise NotAttempted(str(exc)) from None
 
 
+def as_float_array(x):
+    """``x`` as a float64 NumPy array (a tensor is detached and moved to the CPU first), or
+    ``None`` when it is not an array of numbers."""
+    try:
+        return np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=float)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+
+
+def matches(got, want, *, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
+    """True when ``got`` has ``want``'s shape and equals it within the tolerances."""
+    got_a, want_a = as_float_array(got), as_float_array(want)
+    return (got_a is not None and want_a is not None and got_a.shape == want_a.shape
+            and bool(np.allclose(got_a, want_a, rtol=rtol, atol=atol)))
+
+
+def diagnose(name: str, got, want, wrong: dict, *, what: str, rtol: float = 1e-6,
+             atol: float = 1e-9) -> None:
+    """Return if ``got`` matches ``want``. Otherwise fail with the hint of the first typical
+    wrong answer in ``wrong`` (``{hint: wrong_value}``) that ``got`` equals, or else with the
+    precise hint of :func:`compare_arrays` (shape, constant factor, size of the error)."""
+    if matches(got, want, rtol=rtol, atol=atol):
+        return
+    for hint, candidate in wrong.items():
+        if matches(got, candidate, rtol=rtol, atol=atol):
+            fail(name, f"{what} is wrong: {hint}")
+    compare_arrays(name, got, as_float_array(want), what=what, rtol=rtol, atol=atol)
+
+
 def compare_arrays(name: str, got, want, *, what: str, rtol: float = 1e-6, atol: float = 1e-8,
                    time_axis: int | None = None) -> None:
     """Raise CheckFailed with a precise hint unless ``got`` equals ``want`` within tolerance.
@@ -79,11 +109,9 @@ def compare_arrays(name: str, got, want, *, what: str, rtol: float = 1e-6, atol:
     The hint names a wrong type or shape, a constant factor (sign or scale error), or, with
     ``time_axis``, the first time step where the values differ.
     """
-    try:
-        got_a = np.asarray(got.detach().cpu() if hasattr(got, "detach") else got, dtype=float)
-    except (TypeError, ValueError):
+    got_a, want_a = as_float_array(got), as_float_array(want)
+    if got_a is None:
         fail(name, f"{what} should be an array of numbers, got {type(got).__name__}")
-    want_a = np.asarray(want, dtype=float)
     if got_a.shape != want_a.shape:
         fail(name, f"{what} has shape {got_a.shape}, expected {want_a.shape}")
     if not np.all(np.isfinite(got_a)):

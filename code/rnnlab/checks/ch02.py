@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import numpy_rnn as nr
-from ._core import NotAttempted, call_student, compare_arrays, fail, passed, todo
+from ._core import NotAttempted, call_student, diagnose, fail, passed, todo
 
 __all__ = ["bptt_step", "bptt_cache_bytes", "relu_bptt"]
 
@@ -27,24 +27,6 @@ def _case(B, T, D, H, O, *, seed, h0_zero, activation="tanh", scale=1.5):
     y, cache = nr.forward(params, x, h0, activation=activation)
     _, dy = nr.mse_loss(y, rng.normal(size=y.shape))
     return params, cache, dy
-
-
-def _matches(got, want) -> bool:
-    try:
-        got = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        return False
-    return got.shape == np.shape(want) and np.allclose(got, want, rtol=1e-6, atol=1e-9)
-
-
-def _diagnose(name, got, want, wrong: dict, *, what):
-    """Fail with the hint of the first known wrong answer ``got`` equals, else a generic one."""
-    if _matches(got, want):
-        return
-    for hint, candidate in wrong.items():
-        if _matches(got, candidate):
-            fail(name, f"{what} is wrong: {hint}")
-    compare_arrays(name, got, want, what=what)
 
 
 # -- ex-02-2 ---------------------------------------------------------------------------------
@@ -76,20 +58,20 @@ def bptt_step(fn) -> object:
                                f"got {type(out).__name__}")
                 da = dh_t * (1 - h_t ** 2)                              # (B, H)
                 where = f"at step t={t} (B={x.shape[0]}, T={T}; BPTT visits t={T} first)"
-                _diagnose(name, out[3], da @ W_hh, {
+                diagnose(name, out[3], da @ W_hh, {
                     "the tanh derivative (1 - h_t**2) is missing": dh_t @ W_hh,
                     "the tanh derivative is taken at h_prev; it belongs to h_t = tanh(a_t)":
                         dh_t * (1 - h_prev ** 2) @ W_hh,
                     "W_hh is transposed: dL/dh_prev = dL/da_t @ W_hh for row vectors":
                         da @ W_hh.T}, what=f"dh_prev {where}")
-                _diagnose(name, out[1], da.T @ h_prev, {
+                diagnose(name, out[1], da.T @ h_prev, {
                     "the tanh derivative (1 - h_t**2) is missing": dh_t.T @ h_prev,
                     "it is transposed: dW_hh_t has shape (H, H) with [i, j] = sum_b da[b, i] * h_prev[b, j]":
                         h_prev.T @ da,
                     "it multiplies by h_t; W_hh acts on h_prev": da.T @ h_t}, what=f"dW_hh_t {where}")
-                _diagnose(name, out[0], da.T @ x_t, {
+                diagnose(name, out[0], da.T @ x_t, {
                     "the tanh derivative (1 - h_t**2) is missing": dh_t.T @ x_t}, what=f"dW_xh_t {where}")
-                _diagnose(name, out[2], da.sum(axis=0), {
+                diagnose(name, out[2], da.sum(axis=0), {
                     "the tanh derivative (1 - h_t**2) is missing": dh_t.sum(axis=0),
                     "sum over the batch: b_h is shared by every sequence": da}, what=f"db_h_t {where}")
     except NotAttempted:
@@ -161,7 +143,7 @@ def relu_bptt(fn) -> object:
             }
             where = f"(B={case['B']}, T={case['T']})"
             for key in ("W_hh", "W_xh", "b_h"):
-                _diagnose(name, got[key], want[key], {h: w[key] for h, w in wrong.items()},
+                diagnose(name, got[key], want[key], {h: w[key] for h, w in wrong.items()},
                           what=f"{key} {where}")
     except NotAttempted:
         return todo(name, "relu_bptt")

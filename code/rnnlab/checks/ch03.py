@@ -17,32 +17,9 @@ from functools import reduce
 import numpy as np
 import torch
 
-from ._core import NotAttempted, call_student, compare_arrays, fail, passed, todo
+from ._core import NotAttempted, as_float_array, call_student, diagnose, fail, passed, todo
 
 __all__ = ["sigmoid_prime", "jacobian_by_hand", "steps_to_vanish", "clip_by_norm"]
-
-
-def _as_array(x):
-    try:
-        return np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=float)
-    except (TypeError, ValueError):
-        return None
-
-
-def _matches(got, want, rtol=1e-6, atol=1e-9) -> bool:
-    got = _as_array(got)
-    return got is not None and got.shape == np.shape(want) and bool(
-        np.allclose(got, want, rtol=rtol, atol=atol))
-
-
-def _diagnose(name, got, want, wrong: dict, *, what, rtol=1e-6, atol=1e-9):
-    """Fail with the hint of the first typical mistake ``got`` equals, else a generic hint."""
-    if _matches(got, want, rtol, atol):
-        return
-    for hint, candidate in wrong.items():
-        if _matches(got, candidate, rtol, atol):
-            fail(name, f"{what} is wrong: {hint}")
-    compare_arrays(name, got, want, what=what, rtol=rtol, atol=atol)
 
 
 # -- ex-03-1 ---------------------------------------------------------------------------------
@@ -57,11 +34,11 @@ def sigmoid_prime(fn):
         got = call_student(fn, a.clone())
     except NotAttempted:
         return todo(name, "sigmoid_prime")
-    arr = _as_array(got)
+    arr = as_float_array(got)
     if arr is not None and arr.shape == want.shape and not np.all(np.isfinite(arr)):
         fail(name, "some values are NaN or inf for large |a|: write the derivative with "
                    "torch.sigmoid, sigma(a) * (1 - sigma(a)), instead of exponentials")
-    _diagnose(name, got, want, {
+    diagnose(name, got, want, {
         "it is the derivative of tanh, 1 - tanh(a)**2": (1 - torch.tanh(a) ** 2).numpy(),
         "it returns sigma(a) itself; multiply by (1 - sigma(a))": s.numpy(),
         "it is sigma(a) * (1 - a); the factor is (1 - sigma(a)), not (1 - a)":
@@ -124,7 +101,7 @@ def jacobian_by_hand(fn):
             args = _rnn_case(**case)
             want, wrong = _variants(*args)
             got = call_student(fn, *(a.clone() for a in args))
-            _diagnose(name, got, want.numpy(), {k: v.numpy() for k, v in wrong.items()},
+            diagnose(name, got, want.numpy(), {k: v.numpy() for k, v in wrong.items()},
                       what=f"dh_T/dh_0 for T={case['T']}, H={case['H']}")
     except NotAttempted:
         return todo(name, "jacobian_by_hand")
@@ -208,7 +185,7 @@ def clip_by_norm(fn):
             total = float(torch.nn.utils.clip_grad_norm_(params, max_norm))
             want = [p.grad for p in params]
             out = call_student(fn, [t.clone() for t in grads], max_norm)
-            norm = _as_array(out[1]) if isinstance(out, (tuple, list)) and len(out) == 2 else None
+            norm = as_float_array(out[1]) if isinstance(out, (tuple, list)) and len(out) == 2 else None
             if norm is None or norm.size != 1:
                 fail(name, "return a pair (clipped_grads, total_norm), total_norm one number")
             clipped = out[0]
@@ -225,7 +202,7 @@ def clip_by_norm(fn):
             scale_up = [t * (max_norm / total) for t in grads]
             per_tensor = [t * min(1.0, max_norm / float(t.norm())) for t in grads]
             for i, (c, w) in enumerate(zip(clipped, want)):
-                _diagnose(name, c, w.numpy(), {
+                diagnose(name, c, w.numpy(), {
                     "the gradients are scaled up when their norm is below max_norm; leave them "
                     "unchanged then": scale_up[i].numpy(),
                     "each tensor is clipped on its own; clipping by the global norm scales all "
