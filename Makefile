@@ -16,6 +16,7 @@ STAMP := $(VENV)/.installed
 # cache still skips notebooks whose code did not change (and is cleared when rnnlab changed).
 BOOK_FLAGS := -W -n --keep-going --all
 PYTEST_FLAGS ?= -n 2 --dist loadfile
+LAB_FLAGS ?=   # e.g. make lab LAB_FLAGS="--no-browser --port 8899" (add --allow-root in a container)
 
 .PHONY: book test student lab strip timings clean venv
 
@@ -47,7 +48,7 @@ student: $(STAMP)
 lab: $(STAMP)
 	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || \
 	  $(BIN)/python -m pip install --quiet -r requirements-lab.txt -c <(grep '==' requirements.txt)
-	$(BIN)/jupyter lab chapters/
+	$(BIN)/jupyter lab $(LAB_FLAGS) chapters/
 
 strip: $(STAMP)
 	$(BIN)/python -m rnnlab.notebooks strip chapters/*.ipynb
