@@ -1,91 +1,24 @@
-"""The student edition (rnnlab.student), the exercise parser and the timing script (rnnlab.timing).
+"""The student edition (rnnlab.student) and the exercise parser.
 
-Each property is proven on a synthetic notebook built here and on every chapter notebook in
-chapters/ (new chapters are picked up by the glob). The execution tests run each student
-notebook once as handed out (every check must say TODO) and once with the reference solutions
-pasted after their starters (every check must say PASSED).
+Each property is proven on a synthetic notebook (tests/nbfixtures.py) and on every chapter
+notebook in chapters/ (new chapters are picked up by the glob). The execution tests run each
+student notebook once as handed out (every check must say TODO) and once with the reference
+solutions pasted after their starters (every check must say PASSED).
 """
 from __future__ import annotations
 
-import json
-import re
 import shutil
-from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from nbfixtures import CHAPTERS, ROOT, SOLUTION_CODE, execute, synthetic, write_source
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from rnnlab import notebooks as nbt
-from rnnlab import student, timing
+from rnnlab import student
 
-ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT / "chapters").glob(student.CHAPTER_GLOB))
 REAL = [pytest.param(p, id=p.name) for p in CHAPTERS] or [
     pytest.param(None, marks=pytest.mark.skip(reason="no chapter notebooks in chapters/ yet"))]
-KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
-
-SETUP = '''\
-import types
-from rnnlab.checks import _core
-
-def _square_check(fn):
-    try:
-        got = [_core.call_student(fn, x) for x in (0, 3, -2)]
-    except _core.NotAttempted:
-        return _core.todo("square", "square(x)")
-    if got != [0, 9, 4]:
-        _core.fail("square", f"square(3) gave {got[1]}, expected 9")
-    return _core.passed("square", "3 cases")
-
-checks = types.SimpleNamespace(square=_square_check)'''
-SOLUTION_CODE = "def square(x):\n    return x * x  # the reference answer"
-SOLUTION_TEXT = "Multiplying a number by itself is the unique secret explanation."
-
-
-GOOD_TIMINGS = {
-    "schema": 1, "date": "2026-01-01T00:00:00+00:00", "repeat": 1, "kernel": "python3",
-    "machine": {"cpu_model": "x", "cpu_cores": 2, "torch_threads": 2, "python": "3.11",
-                "torch": "2", "platform": "Linux", "load_average": []},
-    "chapters": [{"notebook": "01_a.ipynb", "title": "A", "seconds": 3, "runs": [3.0]}]}
-
-
-def exercise(label: str, title: str) -> str:
-    return f"```{{exercise}} {title}\n:label: {label}\n\n**Goal:** practise {label}. More.\n```"
-
-
-def synthetic() -> dict:
-    """A chapter with a code exercise, a pen-and-paper one and a stray solution-tagged cell."""
-    sol_start = "```{solution-start} %s\n:class: dropdown\n```"
-    cells = [
-        new_markdown_cell("(ch99)=\n# A synthetic chapter\n\n![a figure](figs/pic.png)"),
-        new_code_cell(SETUP),
-        new_code_cell("value = 41 + 1\nassert value == 42"),
-        new_code_cell("print('model answer kept away')", metadata={"tags": ["solution"]}),
-        new_markdown_cell("## Exercises"),
-        new_markdown_cell(exercise("ex-99-1", "Square a number (★, 5 min)")),
-        new_code_cell('# starter: ex-99-1\ndef square(x):\n    raise NotImplementedError("square")'),
-        new_markdown_cell(sol_start % "ex-99-1"),
-        new_code_cell(SOLUTION_CODE, metadata={"tags": ["solution"]}),
-        new_markdown_cell(SOLUTION_TEXT),
-        new_markdown_cell("```{solution-end}\n```"),
-        new_code_cell("checks.square(square)"),
-        new_markdown_cell(exercise("ex-99-2", "Why squares are positive (★★★, 1 h)")),
-        new_markdown_cell(sol_start % "ex-99-2"),
-        new_markdown_cell("Because $x^2 = |x|^2$, said only in the pen-and-paper solution."),
-        new_markdown_cell("```{solution-end}\n```"),
-    ]
-    return new_notebook(cells=cells, metadata={"kernelspec": KERNEL})
-
-
-def write_source(folder: Path, nb: dict, name: str = "99_synthetic.ipynb") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nbformat.from_dict(nb), folder / name)
-    (folder / "figs").mkdir(exist_ok=True)
-    (folder / "figs" / "pic.png").write_bytes(b"\x89PNG fake")
-    (folder / "unrelated.txt").write_text("not referenced by any notebook")
-    return folder / name
 
 
 def removed_texts(nb: dict) -> list[str]:
@@ -125,14 +58,6 @@ def assert_student_edition(source_nb: dict, student_nb: dict) -> None:
 def exercise_checks(nb: dict) -> list[int]:
     owner = student.exercise_of_cells(nb)
     return [i for i, c in enumerate(nb["cells"]) if nbt.is_check(c) and owner[i] is not None]
-
-
-def execute(nb: dict, folder: Path) -> dict:
-    """Run ``nb`` in a fresh python3 kernel in ``folder``; errors fail the test."""
-    node = nbformat.reads(json.dumps(nb), as_version=4)  # joins list sources, as on disk
-    NotebookClient(node, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(folder)}}).execute()
-    return node
 
 
 def printed(cell) -> str:
@@ -306,143 +231,3 @@ def test_chapter_with_reference_solutions_passes_its_checks(path, edition, tmp_p
     shutil.copytree(edition, run_dir)
     solved = student.paste_solutions(nbt.read(run_dir / path.name), nbt.read(path))
     assert_checks_say(execute(solved, run_dir), "PASSED")
-
-
-@pytest.mark.parametrize("path", REAL)
-def test_chapter_gives_the_guide_what_it_reads(path):
-    """The instructors' guide tabulates goals and exercises parsed from each chapter."""
-    nb = nbt.read(path)
-    assert nbt.title(nb), f"{path.name} has no # title"
-    assert nbt.learning_goals(nb), f"{path.name}: no bulleted learning goals in the overview"
-    found = nbt.exercises(nb)
-    assert [ex.label for ex in found] == nbt.exercise_labels(nb)
-    for ex in found:
-        assert ex.stars in (1, 2, 3) and ex.minutes, \
-            f"{path.name} {ex.label}: title {ex.title!r} needs (★.., NN min) for the guide"
-        assert ex.goal, f"{path.name} {ex.label}: no **Goal:** line"
-
-
-# -- the instructors' guide ------------------------------------------------------------------
-
-def run_guide(chapters: Path) -> list[str]:
-    """Execute chapters/instructors.md (a MyST notebook) in ``chapters``; the Markdown it shows."""
-    from myst_nb.core.read import read_myst_markdown_notebook
-
-    guide = read_myst_markdown_notebook((ROOT / "chapters" / "instructors.md").read_text())
-    node = execute(guide, chapters)
-    return ["".join(o.get("data", {}).get("text/markdown", "")) + "".join(o.get("text", ""))
-            for c in node.cells if c.cell_type == "code" for o in c.outputs
-            if o["output_type"] in ("execute_result", "display_data", "stream")]
-
-
-def test_guide_tabulates_a_synthetic_chapter(tmp_path):
-    src = tmp_path / "chapters"
-    nb = synthetic()
-    nb["cells"][0]["source"] += "\n\nYou will learn to:\n\n- square a number"
-    write_source(src, nb)
-    shutil.copy(ROOT / "chapters" / "instructors.md", src)
-    shutil.copy(ROOT / "_config.yml", tmp_path)
-    shown = "\n".join(run_guide(src))
-    assert "**Chapter 99, {ref}`ch99`.**" in shown and "  - square a number" in shown
-    assert "not measured yet" in shown and "No measurement yet" in shown
-    assert "| {ref}`ex-99-1 <ex-99-1>` | Square a number | ★ | 5 min | code, checked by " \
-           "`checks.square` | practise ex-99-1. |" in shown
-    assert "2 exercises in all (chapter 99: 2 exercises, 1 h 05 min)" in shown
-    assert "repository.url:" in shown and "constant factor of 2" in shown
-    data = dict(json.loads(json.dumps(GOOD_TIMINGS)), date="2031-02-03T04:05:06+00:00")
-    data["chapters"][0].update(notebook="99_synthetic.ipynb", seconds=12.25, runs=[12.25])
-    (src / "timings.json").write_text(json.dumps(timing.validate(data)))
-    shown = "\n".join(run_guide(src))
-    assert "not measured yet" not in shown and f"Measured on {data['date'][:10]}" in shown
-    assert "| `99_synthetic.ipynb` | 12.2 s | 12.2 | yes |" in shown
-    assert "2 CPU cores (x), 2 torch threads, Python 3.11, torch 2, Linux" in shown
-
-
-def test_guide_tabulates_every_chapter():
-    if not CHAPTERS:
-        pytest.skip("no chapter notebooks in chapters/ yet")
-    shown = "\n".join(run_guide(ROOT / "chapters"))
-    for path in CHAPTERS:
-        assert f"`{path.name}`" in shown, f"{path.name} missing from the timing table"
-        for label in nbt.exercise_labels(nbt.read(path)):
-            assert f"{{ref}}`{label} <{label}>` |" in shown, f"{label} missing from the guide"
-
-
-# -- timing ----------------------------------------------------------------------------------
-
-def test_timing_writes_valid_json(tmp_path, capsys):
-    src = tmp_path / "chapters"
-    src.mkdir()
-    nbformat.write(new_notebook(cells=[new_markdown_cell("# Tiny"), new_code_cell("x = 1 + 1")],
-                                metadata={"kernelspec": KERNEL}), src / "01_tiny.ipynb")
-    out = tmp_path / "timings.json"
-    assert timing.main(["--source", str(src), "--out", str(out), "--repeat", "2"]) == 0
-    assert "01_tiny.ipynb" in capsys.readouterr().out
-    data = timing.load(out)
-    assert data["schema"] == timing.SCHEMA and data["repeat"] == 2
-    (chapter,) = data["chapters"]
-    assert chapter["notebook"] == "01_tiny.ipynb" and chapter["title"] == "Tiny"
-    assert len(chapter["runs"]) == 2 and 0 < chapter["seconds"] < 60
-    assert min(chapter["runs"]) <= chapter["seconds"] <= max(chapter["runs"])
-    assert data["machine"]["cpu_cores"] >= 1 and data["machine"]["torch_threads"] >= 1
-    assert re.match(r"\d{4}-\d\d-\d\dT", data["date"])
-
-
-def test_committed_timings_are_valid():
-    path = ROOT / "chapters" / "timings.json"
-    if not path.exists():
-        pytest.skip("chapters/timings.json not measured yet (make timings)")
-    data = timing.load(path)
-    assert {c["notebook"] for c in data["chapters"]} <= {p.name for p in CHAPTERS}, \
-        "timings.json names a notebook that is not in chapters/"
-
-
-def test_timing_stops_at_a_failing_notebook(tmp_path, capsys):
-    nbformat.write(new_notebook(cells=[new_code_cell("assert 1 == 2")],
-                                metadata={"kernelspec": KERNEL}), tmp_path / "01_bad.ipynb")
-    out = tmp_path / "t.json"
-    assert timing.main(["--source", str(tmp_path), "--out", str(out), "--repeat", "1"]) == 1
-    captured = capsys.readouterr()
-    assert "01_bad.ipynb: run 1/1 failed" in captured.out
-    assert "a notebook failed, so nothing was written" in captured.err and not out.exists()
-
-
-@pytest.mark.parametrize("args, message", [
-    (["--repeat", "0"], "--repeat must be at least 1"),
-    (["--timeout", "0"], "--timeout must be at least 1"),
-    (["--source", "nowhere"], "does not exist"),
-    (["--source", "."], "no chapter notebooks"),
-    (["missing.ipynb"], "not notebook files"),
-    (["--out", "no/such/dir/t.json", "x.ipynb"], "does not exist"),
-])
-def test_timing_argument_errors(tmp_path, monkeypatch, capsys, args, message):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "x.ipynb").write_text("{}")
-    with pytest.raises(SystemExit) as exc:
-        timing.main(args)
-    assert exc.value.code == 2
-    assert message in capsys.readouterr().err
-
-
-def test_timing_validation_names_the_bad_field(tmp_path):
-    good = GOOD_TIMINGS
-    assert timing.validate(json.loads(json.dumps(good))) is not None
-    for path, value, message in [
-        (("schema",), 2, "schema must be 1"), (("machine", "cpu_cores"), "2", "'cpu_cores'"),
-        (("chapters", 0, "runs"), [1.0, 2.0], "must have 1 runs"),
-        (("chapters", 0, "seconds"), "3", "'seconds'")]:
-        bad = json.loads(json.dumps(good))
-        target = bad
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
-        with pytest.raises(ValueError, match=message):
-            timing.validate(bad)
-    with pytest.raises(ValueError, match="no timings file"):
-        timing.load(tmp_path / "none.json")
-    with pytest.raises(ValueError, match="repeat must be >= 1"):
-        timing.measure([tmp_path / "a.ipynb"], repeat=0)
-    with pytest.raises(ValueError, match="at least one notebook"):
-        timing.measure([])
-    with pytest.raises(ValueError, match="existing notebook"):
-        timing.time_notebook(tmp_path / "none.ipynb")
