@@ -43,7 +43,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest tests/test_browser.py
 
 student: $(STAMP)
-	$(BIN)/python -m rnnlab.student student
+	$(BIN)/python -m rnncourse.student student
 
 lab: $(STAMP)
 	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || \
@@ -51,10 +51,10 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab $(LAB_FLAGS) chapters/
 
 strip: $(STAMP)
-	$(BIN)/python -m rnnlab.notebooks strip chapters/*.ipynb
+	$(BIN)/python -m rnncourse.notebooks strip chapters/*.ipynb
 
 timings: $(STAMP)
-	$(BIN)/python -m rnnlab.timing --out chapters/timings.json
+	$(BIN)/python -m rnncourse.timing --out chapters/timings.json
 
 clean:
 	rm -rf _build student .pytest_cache

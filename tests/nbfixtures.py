@@ -12,10 +12,11 @@ import nbformat
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from rnnlab import student
+from rnncourse import notebooks as nbt
+from rnncourse import student
 
 ROOT = Path(__file__).resolve().parents[1]
-CHAPTERS = sorted((ROOT / "chapters").glob(student.CHAPTER_GLOB))
+CHAPTERS = sorted((ROOT / "chapters").glob(nbt.CHAPTER_GLOB))
 KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 SETUP = '''\

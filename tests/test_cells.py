@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from rnnlab.cells import ACTIVATIONS, CELL_TYPES, RNNCell, make_cell, register_cell
+from rnnlab.cells import ACTIVATIONS, RNNCell
 from rnnlab.models import RecurrentLayer
 
 D, H, B, T = 3, 5, 4, 7
@@ -99,22 +99,6 @@ def test_other_activations(name):
         cell.to_torch()
 
 
-def test_make_cell_and_register():
-    cell = make_cell("rnn", D, H, nonlinearity="relu")
-    assert isinstance(cell, RNNCell) and cell.nonlinearity == "relu"
-
-    class Custom(RNNCell):
-        pass
-
-    try:
-        register_cell("custom-test", Custom)
-        assert isinstance(make_cell("custom-test", D, H), Custom)
-    finally:
-        CELL_TYPES.pop("custom-test", None)
-    with pytest.raises(ValueError, match="kind must be one of"):
-        make_cell("nope", D, H)
-
-
 @pytest.mark.parametrize("args, exc, match", [
     ((0, H), ValueError, "input_size must be >= 1"),
     ((D, 0), ValueError, "hidden_size must be >= 1"),
@@ -126,19 +110,19 @@ def test_constructor_rejects_bad_arguments(args, exc, match):
         RNNCell(*args)
 
 
-def test_forward_rejects_bad_inputs():
-    cell = RNNCell(D, H)
+def test_the_layer_checks_the_whole_input_once():
+    layer = RecurrentLayer(RNNCell(D, H))
     h = torch.zeros(B, H)
-    with pytest.raises(ValueError, match=r"x_t must have size 3 on axis 1"):
-        cell(torch.zeros(B, D + 1), h)
-    with pytest.raises(ValueError, match="x_t must have 2 dimensions"):
-        cell(torch.zeros(B, 1, D), h)
-    with pytest.raises(ValueError, match=r"h_prev must have size 4 on axis 0"):
-        cell(torch.zeros(B, D), torch.zeros(B + 1, H))
+    with pytest.raises(ValueError, match=r"x must have size 3 on axis 2"):
+        layer(torch.zeros(B, T, D + 1), h)
+    with pytest.raises(ValueError, match="x must have 3 dimensions"):
+        layer(torch.zeros(B, D), h)
+    with pytest.raises(ValueError, match=r"state must have size 4 on axis 0"):
+        layer(torch.zeros(B, T, D), torch.zeros(B + 1, H))
     with pytest.raises(TypeError, match="floating dtype"):
-        cell(torch.zeros(B, D, dtype=torch.long), h)
+        layer(torch.zeros(B, T, D, dtype=torch.long), h)
     with pytest.raises(TypeError, match="torch.Tensor"):
-        cell([[0.0] * D], h)
+        layer([[[0.0] * D]], h)
 
 
 def test_load_from_torch_rejects_mismatches():

@@ -1,14 +1,14 @@
 """Unit tests of rnnlab.gated: LSTMCell, GRUCell, ChoGRUCell against torch.nn, loading and
-exporting weights (stacked layers too), FusedSequenceModel, and bad inputs."""
+exporting weights (stacked layers too), the readable step, and bad inputs."""
+import inspect
+
 import pytest
 import torch
 from torch import nn
 
 from rnnlab import gradients
-from rnnlab.cells import CELL_TYPES, make_cell
-from rnnlab.gated import (ChoGRUCell, FusedSequenceModel, GRUCell, LSTMCell, cells_from_torch,
-                          cells_to_torch)
-from rnnlab.models import RecurrentLayer, SequenceModel
+from rnnlab.gated import ChoGRUCell, GRUCell, LSTMCell, cells_from_torch, cells_to_torch
+from rnnlab.models import CELLS, RecurrentLayer, SequenceModel, make_cell
 
 D, H, B, T = 3, 5, 4, 7
 TORCH = {"lstm": nn.LSTM, "gru": nn.GRU}
@@ -125,8 +125,8 @@ def test_forget_bias_option():
     assert torch.all(model.cell.weights("f")[2] == 2.0)
 
 
-def test_registered_for_sequence_models_and_gradient_tools():
-    assert CELL_TYPES["lstm"] is LSTMCell and CELL_TYPES["gru"] is GRUCell
+def test_sequence_models_and_gradient_tools_take_gated_cells():
+    assert CELLS["lstm"] is LSTMCell and CELLS["gru"] is GRUCell
     assert isinstance(make_cell("gru", D, H), GRUCell)
     x = _x(B, T, D, dtype=torch.float32)
     for kind in ("lstm", "gru"):
@@ -134,6 +134,30 @@ def test_registered_for_sequence_models_and_gradient_tools():
         assert model(x).shape == (B, 2)
         norms = gradients.hidden_grad_norms(model, x)
         assert norms.shape == (T,) and torch.all(norms > 0)
+
+
+@pytest.mark.parametrize("cls, lines", [
+    (LSTMCell, ["a_i, a_f, a_g, a_o = a.chunk(4, dim=1)", "c = f * c_prev + i * g",
+                "h = o * torch.tanh(c)"]),
+    (GRUCell, ["r = torch.sigmoid(a_xr + a_hr)", "n = torch.tanh(a_xn + r * (a_hn + self.b_hn))",
+               "h = (1 - z) * n + z * h_prev"]),
+    (ChoGRUCell, ["n = torch.tanh(a_xn + (r * h_prev) @ W_hn.T + self.b_hn)"]),
+])
+def test_forward_is_one_method_that_reads_as_the_equations(cls, lines):
+    source = inspect.getsource(cls.forward)
+    for line in lines:
+        assert line in source, f"{cls.__name__}.forward should contain {line!r}"
+    assert "self._" not in source, "forward must not hand its work to private helpers"
+
+
+@pytest.mark.parametrize("cls", [LSTMCell, GRUCell, ChoGRUCell])
+def test_unroll_with_precomputed_input_equals_step_by_step_forward(cls):
+    torch.manual_seed(7)
+    cell = cls(D, H).double()
+    x = _x(B, T, D)
+    fast, fast_state = cell.unroll(x)
+    slow, slow_state = RecurrentLayer(cell)(x)
+    assert _rel(fast, slow) < 1e-14
 
 
 def test_lstm_carousel_jacobian_block_is_diag_f():
@@ -156,20 +180,6 @@ def test_gate_activity_matches_unroll():
     assert set(LSTMCell(D, H).gate_activity(x.float())) == {"i", "f", "g", "o", "c", "h"}
 
 
-@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
-@pytest.mark.parametrize("head", ["last", "all"])
-def test_fused_model_and_its_scratch_twin_agree(kind, head):
-    torch.manual_seed(6)
-    fused = FusedSequenceModel(D, H, 2, cell=kind, head=head,
-                               forget_bias=1.0 if kind == "lstm" else None).double()
-    scratch = fused.to_scratch()
-    x = _x(B, T, D)
-    assert isinstance(scratch, SequenceModel)
-    assert _rel(scratch(x), fused(x)) < 1e-12
-    if kind == "lstm":
-        assert torch.all(scratch.cell.weights("f")[2] == 1.0)
-
-
 def test_bad_inputs():
     cell = LSTMCell(D, H)
     with pytest.raises(TypeError, match="input_size must be an int"):
@@ -190,13 +200,13 @@ def test_bad_inputs():
         cell.load_from_torch(nn.LSTM(D, H, bidirectional=True))
     with pytest.raises(ValueError, match="biased"):
         GRUCell(D, H).load_from_torch(nn.GRU(D, H, bias=False))
-    with pytest.raises(ValueError, match="x_t must have size 3 on axis 1"):
-        cell(torch.zeros(B, D + 1), cell.init_state(B))
+    with pytest.raises(ValueError, match="x must have size 3 on axis 2"):
+        RecurrentLayer(cell)(torch.zeros(B, T, D + 1))
     with pytest.raises(ValueError, match=r"state\[1\] must have size 5"):
-        cell(torch.zeros(B, D), (torch.zeros(B, H), torch.zeros(B, H + 1)))
+        RecurrentLayer(cell)(torch.zeros(B, T, D), (torch.zeros(B, H), torch.zeros(B, H + 1)))
     with pytest.raises(ValueError, match="x must have 3 dimensions"):
         cell.unroll(torch.zeros(B, D))
-    with pytest.raises(ValueError, match=r"state\[0\] must have size 4 on axis 0"):
+    with pytest.raises(ValueError, match=r"state must have size 4 on axis 0"):
         GRUCell(D, H).unroll(torch.zeros(B, T, D), torch.zeros(B + 1, H))
     with pytest.raises(TypeError, match="module must be torch.nn.LSTM or torch.nn.GRU"):
         cells_from_torch(nn.RNN(D, H))
@@ -208,11 +218,3 @@ def test_bad_inputs():
         cells_to_torch([LSTMCell(D, H), GRUCell(H, H)])
     with pytest.raises(ValueError, match="stacked cells need"):
         cells_to_torch([LSTMCell(D, H), LSTMCell(D, H)])
-    with pytest.raises(ValueError, match="cell must be one of"):
-        FusedSequenceModel(D, H, 1, cell="cho")
-    with pytest.raises(ValueError, match="head must be one of"):
-        FusedSequenceModel(D, H, 1, head="first")
-    with pytest.raises(ValueError, match="forget_bias applies to cell='lstm'"):
-        FusedSequenceModel(D, H, 1, cell="gru", forget_bias=1.0)
-    with pytest.raises(ValueError, match="output_size must be >= 1"):
-        FusedSequenceModel(D, H, 0)

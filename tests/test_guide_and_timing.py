@@ -1,4 +1,4 @@
-"""The instructors' guide (chapters/instructors.md) and the timing script (rnnlab.timing).
+"""The instructors' guide (chapters/instructors.md) and the timing script (rnncourse.timing).
 
 The guide is executed on a synthetic chapter (tests/nbfixtures.py) and on the real chapters;
 the timing script on tiny notebooks and on the committed chapters/timings.json.
@@ -15,8 +15,8 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbfixtures import CHAPTERS, GOOD_TIMINGS, KERNEL, ROOT, execute, synthetic, write_source
 
-from rnnlab import notebooks as nbt
-from rnnlab import timing
+from rnncourse import notebooks as nbt
+from rnncourse import timing
 
 REAL = [pytest.param(p, id=p.name) for p in CHAPTERS] or [
     pytest.param(None, marks=pytest.mark.skip(reason="no chapter notebooks in chapters/ yet"))]
@@ -65,7 +65,7 @@ def test_guide_tabulates_a_synthetic_chapter(tmp_path):
     assert "repository.url:" in shown and "constant factor of 2" in shown
     data = dict(json.loads(json.dumps(GOOD_TIMINGS)), date="2031-02-03T04:05:06+00:00")
     data["chapters"][0].update(notebook="99_synthetic.ipynb", seconds=12.25, runs=[12.25])
-    (src / "timings.json").write_text(json.dumps(timing.validate(data)))
+    (src / "timings.json").write_text(json.dumps(timing.check_timings(data)))
     shown = "\n".join(run_guide(src))
     assert "not measured yet" not in shown and f"Measured on {data['date'][:10]}" in shown
     assert "| `99_synthetic.ipynb` | 12.2 s | 12.2 | yes |" in shown
@@ -140,7 +140,7 @@ def test_timing_argument_errors(tmp_path, monkeypatch, capsys, args, message):
 
 def test_timing_validation_names_the_bad_field(tmp_path):
     good = GOOD_TIMINGS
-    assert timing.validate(json.loads(json.dumps(good))) is not None
+    assert timing.check_timings(json.loads(json.dumps(good))) is not None
     for path, value, message in [
         (("schema",), 2, "schema must be 1"), (("machine", "cpu_cores"), "2", "'cpu_cores'"),
         (("chapters", 0, "runs"), [1.0, 2.0], "must have 1 runs"),
@@ -151,7 +151,7 @@ def test_timing_validation_names_the_bad_field(tmp_path):
             target = target[key]
         target[path[-1]] = value
         with pytest.raises(ValueError, match=message):
-            timing.validate(bad)
+            timing.check_timings(bad)
     with pytest.raises(ValueError, match="no timings file"):
         timing.load(tmp_path / "none.json")
     with pytest.raises(ValueError, match="repeat must be >= 1"):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rnnlab import notebooks as nbt
+from rnncourse import notebooks as nbt
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("[0-9][0-9]_*.ipynb"))
@@ -43,7 +43,7 @@ def test_no_code_init_shadowing_stdlib():
     assert Path(rnnlab.__file__).resolve().parent == ROOT / "code" / "rnnlab"
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "code" / "rnnlab").rglob("*.py")),
+@pytest.mark.parametrize("path", sorted((ROOT / "code").rglob("*.py")),
                          ids=lambda p: p.name)
 def test_modules_are_small_and_documented(path):
     text = path.read_text()

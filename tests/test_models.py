@@ -102,7 +102,7 @@ def test_bad_inputs():
         layer(torch.zeros(B, 0, D))
     with pytest.raises(TypeError, match="floating dtype"):
         layer(torch.zeros(B, T, D, dtype=torch.long))
-    with pytest.raises(ValueError, match=r"h_prev must have size 4 on axis 0"):
+    with pytest.raises(ValueError, match=r"state must have size 4 on axis 0"):
         layer(_x(B, T, D), torch.zeros(B + 1, H))
     with pytest.raises(TypeError, match="rnnlab cell"):
         RecurrentLayer(nn.Linear(D, H))

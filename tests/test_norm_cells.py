@@ -3,6 +3,7 @@ import pytest
 import torch
 
 from rnnlab import cells, gradients, models, norm_cells
+from rnnlab.models import CELLS
 from rnnlab.norm_cells import BatchNormRNNCell, LayerNormRNNCell, layer_norm, unroll_preactivations
 
 D, H, B, T = 3, 8, 16, 7
@@ -28,8 +29,8 @@ def test_layer_norm_function():
 
 
 @pytest.mark.parametrize("kind, cls", [("rnn_ln", LayerNormRNNCell), ("rnn_bn", BatchNormRNNCell)])
-def test_registered_and_shapes(kind, cls):
-    assert cells.CELL_TYPES[kind] is cls
+def test_models_build_the_normalised_cells_by_name(kind, cls):
+    assert CELLS[kind] is cls
     model = models.SequenceModel(D, H, 2, cell=kind, head="all").double()
     y, h = model(_x(B, T, D), return_state=True)
     assert y.shape == (B, T, 2) and h.shape == (B, H)
@@ -129,13 +130,7 @@ def test_bad_arguments(cls):
         cls(D, 2.0)
     with pytest.raises(TypeError, match="gamma must be a number"):
         cls(D, H, gamma="big")
-    cell = cls(D, H)
-    with pytest.raises(ValueError, match="h_prev must have size"):
-        cell(torch.zeros(B, D), torch.zeros(B + 1, H))
+    with pytest.raises(ValueError, match="state must have size"):
+        models.RecurrentLayer(cls(D, H))(torch.zeros(B, T, D), torch.zeros(B + 1, H))
     with pytest.raises(ValueError, match="momentum must be <= 1"):
         BatchNormRNNCell(D, H, momentum=2.0)
-
-
-def test_module_exports():
-    assert set(norm_cells.__all__) == {"LayerNormRNNCell", "BatchNormRNNCell", "layer_norm",
-                                       "unroll_preactivations"}

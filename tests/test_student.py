@@ -1,4 +1,4 @@
-"""The student edition (rnnlab.student) and the exercise parser.
+"""The student edition (rnncourse.student) and the exercise parser.
 
 Each property is proven on a synthetic notebook (tests/nbfixtures.py) and on every chapter
 notebook in chapters/ (new chapters are picked up by the glob). The execution tests run each
@@ -14,8 +14,8 @@ import pytest
 from nbfixtures import CHAPTERS, ROOT, SOLUTION_CODE, execute, synthetic, write_source
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from rnnlab import notebooks as nbt
-from rnnlab import student
+from rnncourse import notebooks as nbt
+from rnncourse import student
 
 REAL = [pytest.param(p, id=p.name) for p in CHAPTERS] or [
     pytest.param(None, marks=pytest.mark.skip(reason="no chapter notebooks in chapters/ yet"))]

@@ -122,3 +122,24 @@ def test_bad_inputs():
         tasks.batches("adding", 4, 10)
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         tasks.batches(tasks.adding_problem, 0, 10)
+
+
+def test_bag_of_symbols_ignores_order():
+    bag = tasks.BagOfSymbols(6, 4)
+    x, _ = tasks.temporal_order(8, 20, seed=0)
+    shuffled = x[:, torch.randperm(20, generator=torch.Generator().manual_seed(0))]
+    assert torch.allclose(bag(x), bag(shuffled), atol=1e-6)
+    assert bag(x).shape == (8, 4)
+    with pytest.raises(ValueError, match="size 6 on axis 2"):
+        bag(torch.zeros(2, 5, 3))
+    with pytest.raises(ValueError, match="n_classes"):
+        tasks.BagOfSymbols(6, 1)
+
+
+def test_accuracy_counts_correct_arg_max():
+    scores = torch.tensor([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]])
+    assert tasks.accuracy(scores, torch.tensor([0, 1, 1])) == pytest.approx(2 / 3)
+    with pytest.raises(ValueError, match="size 3 on axis 0"):
+        tasks.accuracy(scores, torch.tensor([0, 1]))
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        tasks.accuracy(scores, [0, 1, 1])

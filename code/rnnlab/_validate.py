@@ -12,7 +12,8 @@ import numpy as np
 import torch
 
 __all__ = [
-    "check_int", "check_float", "check_choice", "check_array", "check_tensor", "describe",
+    "check_int", "check_float", "check_choice", "check_array", "check_tensor", "check_state",
+    "check_ids", "describe",
 ]
 
 
@@ -100,3 +101,28 @@ def check_tensor(x, name: str, *, ndim: int | None = None, shape: tuple | None =
     if floating and not x.is_floating_point():
         raise TypeError(f"{name} must have a floating dtype (float32 or float64), got {describe(x)}")
     return x
+
+
+def check_state(state, name: str, batch_size: int, hidden_size: int):
+    """Check a recurrent state: one tensor ``(B, H)`` or a tuple of them (the LSTM's ``(h, c)``)."""
+    if isinstance(state, tuple):
+        if not state:
+            raise ValueError(f"{name} must be a tensor (B, H) or a tuple of them, got ()")
+        for i, part in enumerate(state):
+            check_tensor(part, f"{name}[{i}]", shape=(batch_size, hidden_size))
+    else:
+        check_tensor(state, name, shape=(batch_size, hidden_size))
+    return state
+
+
+def check_ids(ids, name: str = "ids") -> torch.Tensor:
+    """A 1-D integer tensor ``(T,)`` of token ids, from a tensor, array or list of ints."""
+    if isinstance(ids, (list, tuple, np.ndarray)):
+        ids = torch.as_tensor(np.asarray(ids, dtype=np.int64) if len(ids) else [], dtype=torch.long)
+    if not isinstance(ids, torch.Tensor):
+        raise TypeError(f"{name} must be a 1-D tensor of ints, got {describe(ids)}")
+    if ids.is_floating_point() or ids.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integer ids, got {describe(ids)}")
+    if ids.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional (T,), got {describe(ids)}")
+    return ids.long()

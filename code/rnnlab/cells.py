@@ -1,8 +1,12 @@
-"""Recurrent cells written from scratch in PyTorch (chapter 1; gated cells in chapter 4).
+"""The vanilla recurrent cell written from scratch in PyTorch (chapter 1).
 
 A *cell* computes one time step: ``cell(x_t, state) -> state``, with ``x_t`` of shape
 ``(B, D)``. ``cell.init_state(B)`` gives the zero state and ``cell.hidden(state)`` the part of
-the state that is the output ``h_t`` (for the vanilla RNN the state *is* ``h_t``).
+the state that is the output ``h_t`` (for the vanilla RNN the state *is* ``h_t``). The gated
+cells of chapter 4 are in :mod:`rnnlab.gated`, the normalised ones of chapter 5 in
+:mod:`rnnlab.norm_cells`; :func:`rnnlab.models.make_cell` builds any of them by name.
+A cell's step does no argument checks: the layer that runs it over a sequence
+(:class:`rnnlab.models.RecurrentLayer`) checks the whole input once.
 Parameter names follow the equations of the chapters:
 
 .. math:: h_t = \\phi(W_{xh} x_t + W_{hh} h_{t-1} + b_h)
@@ -17,9 +21,9 @@ import math
 import torch
 from torch import nn
 
-from ._validate import check_choice, check_int, check_tensor
+from ._validate import check_choice, check_int
 
-__all__ = ["ACTIVATIONS", "RNNCell", "make_cell", "register_cell", "CELL_TYPES"]
+__all__ = ["ACTIVATIONS", "RNNCell"]
 
 #: Activation functions a vanilla cell can use, by name.
 ACTIVATIONS = {
@@ -70,9 +74,9 @@ class RNNCell(nn.Module):
         return a if self.b_h is None else a + self.b_h
 
     def forward(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
-        check_tensor(x_t, "x_t", shape=("B", self.input_size))
-        check_tensor(h_prev, "h_prev", shape=(x_t.shape[0], self.hidden_size))
-        return self.act(self.preactivation(x_t, h_prev))  # (B, H)
+        """One step of eq-01-rnn: ``x_t (B, D)``, ``h_prev (B, H)`` -> ``h (B, H)``."""
+        a = self.preactivation(x_t, h_prev)  # (B, H): W_xh x_t + W_hh h_prev + b_h
+        return self.act(a)                   # (B, H)
 
     # -- weights from and to torch.nn.RNN ------------------------------------------------
     def load_from_torch(self, module: nn.RNN, layer: int = 0) -> "RNNCell":
@@ -114,20 +118,3 @@ class RNNCell(nn.Module):
                 rnn.bias_ih_l0.copy_(self.b_h)
                 rnn.bias_hh_l0.zero_()
         return rnn
-
-
-#: Cell classes by name; chapter 4 registers "lstm" and "gru".
-CELL_TYPES: dict[str, type] = {"rnn": RNNCell}
-
-
-def register_cell(name: str, cls: type) -> type:
-    """Make ``make_cell(name, ...)`` build ``cls``."""
-    CELL_TYPES[name] = cls
-    return cls
-
-
-def make_cell(kind: str, input_size: int, hidden_size: int, **kwargs) -> nn.Module:
-    """Build a cell by name: ``make_cell("rnn", D, H, nonlinearity="relu")``."""
-    check_choice(kind, "kind", list(CELL_TYPES))
-    return CELL_TYPES[kind](input_size, hidden_size, **kwargs)
-from . import gated as _gated  # noqa: E402,F401  (registers "lstm" and "gru")

@@ -1,23 +1,27 @@
 """Gated recurrent cells written from scratch: LSTM and GRU (chapter 4).
 
-They live apart from :mod:`rnnlab.cells` only because one module would pass the course's
-~300-line limit; :mod:`rnnlab.cells` imports this module at its end, which registers ``"lstm"``
-and ``"gru"``, so ``SequenceModel(..., cell="lstm")`` works.
+Each cell's :meth:`forward` is one time step written as the chapter's equations, one line each,
+with ``*`` the elementwise product::
 
-Weights are stacked by gate in PyTorch's order, so one matrix product serves every gate:
+    LSTM  i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o)    g = tanh(a_g)
+          c = f * c_prev + i * g                                 h = o * tanh(c)
+    GRU   r, z = sigmoid(a_r), sigmoid(a_z)     n = tanh(a_xn + r * (a_hn + b_hn))
+          h = (1 - z) * n + z * h_prev
+
+where every ``a`` is the gate's input ``W_x. x_t + W_h. h_prev + b.``. The GRU is PyTorch's form
+(``n`` is the candidate, often written h~); :class:`ChoGRUCell` is Cho et al. (2014)'s, with the
+reset gate inside the product: ``W_hn (r * h_prev)``.
+
+The weights are stacked by gate in PyTorch's order, so one matrix product serves every gate:
 ``W_x (GH, D)``, ``W_h (GH, H)``, ``b (GH,)`` with rows ``i, f, g, o`` (LSTM, G = 4) or
-``r, z, n`` (GRU, G = 3; the GRU adds ``b_hn (H,)``). ``cell.weights("f")`` gives the views
-``(W_xf, W_hf, b_f)`` of one gate. With ``*`` the elementwise product::
+``r, z, n`` (GRU, G = 3, plus ``b_hn (H,)``); ``cell.weights("f")`` gives the views
+``(W_xf, W_hf, b_f)`` of one gate. PyTorch keeps two biases per gate; only their sum matters
+(except the GRU's ``b_hn``), so loading sums them.
 
-    LSTM  i, f, o = sigmoid(W_x. x_t + W_h. h_prev + b_.)   g = tanh(W_xg x_t + W_hg h_prev + b_g)
-          c = f * c_prev + i * g                            h = o * tanh(c)
-    GRU   r, z = sigmoid(W_x. x_t + W_h. h_prev + b_.)
-          n = tanh(W_xn x_t + b_n + r * (W_hn h_prev + b_hn))     h = (1 - z) * n + z * h_prev
-
-The GRU above is PyTorch's form (``n`` is the candidate, often written h~); :class:`ChoGRUCell`
-is Cho et al. (2014)'s, with the reset gate inside the product: ``W_hn (r * h_prev)``.
-PyTorch keeps two biases per gate; only their sum matters (except the GRU's ``b_hn``), so the
-LSTM has one ``b`` and loading sums them.
+:meth:`unroll` is the fast path over a whole sequence: it computes the input part
+``W_x x_t + b`` of every step in one matrix product before the loop and hands it to the same
+:meth:`forward` (its ``x_proj`` argument). Arguments are checked once, by :meth:`unroll` and by
+:class:`rnnlab.models.RecurrentLayer`, never inside the per-step loop.
 """
 from __future__ import annotations
 
@@ -26,15 +30,14 @@ import math
 import torch
 from torch import nn
 
-from ._validate import check_choice, check_float, check_int, check_tensor
-from .cells import register_cell
+from ._validate import check_float, check_int, check_state, check_tensor
 
-__all__ = ["LSTMCell", "GRUCell", "ChoGRUCell", "cells_from_torch", "cells_to_torch",
-           "FusedSequenceModel"]
+__all__ = ["LSTMCell", "GRUCell", "ChoGRUCell", "cells_from_torch", "cells_to_torch"]
 
 
 class _GatedCell(nn.Module):
-    """What the LSTM and GRU cells share: stacked weights, projections, loading, unrolling."""
+    """What the LSTM and GRU cells share: stacked weights, zero state, loading, unrolling.
+    The step itself, :meth:`forward`, is written out in each cell."""
     GATES: tuple = ()
     TORCH_TYPES: tuple = ()
 
@@ -57,8 +60,8 @@ class _GatedCell(nn.Module):
         """Views ``(W_x<gate>, W_h<gate>, b_<gate>)`` of one gate's rows, e.g. ``weights("f")``."""
         if gate not in self.GATES:
             raise ValueError(f"gate must be one of {list(self.GATES)}, got {gate!r}")
-        rows = slice(self.GATES.index(gate) * self.hidden_size,
-                     (self.GATES.index(gate) + 1) * self.hidden_size)
+        k, H = self.GATES.index(gate), self.hidden_size
+        rows = slice(k * H, (k + 1) * H)
         return self.W_x[rows], self.W_h[rows], self.b[rows]
 
     def init_state(self, batch_size: int, device=None, dtype=None) -> torch.Tensor:
@@ -71,50 +74,19 @@ class _GatedCell(nn.Module):
         """The output ``h`` of a state (the whole state of a GRU)."""
         return state
 
-    @staticmethod
-    def _state_of(values: dict):
-        return values["h"]
-
-    def step(self, a_x: torch.Tensor, state):
-        """One step from the projected input ``a_x = W_x x_t + b`` ``(B, GH)``."""
-        return self._state_of(self._gates(a_x, state))
-
-    def project(self, x: torch.Tensor) -> torch.Tensor:
-        """The input part of every gate, ``x W_x^T + b``: ``(..., D) -> (..., GH)``."""
-        return x @ self.W_x.T + self.b  # (..., GH)
-
-    def _check_step(self, x_t, state):
-        check_tensor(x_t, "x_t", shape=("B", self.input_size))
-        for i, s in enumerate(state if isinstance(state, tuple) else (state,)):
-            check_tensor(s, f"state[{i}]", shape=(x_t.shape[0], self.hidden_size))
-
-    def forward(self, x_t: torch.Tensor, state):
-        self._check_step(x_t, state)
-        return self.step(self.project(x_t), state)
-
     def unroll(self, x: torch.Tensor, state=None):
-        """``(outputs (B, T, H), final state)``, like ``RecurrentLayer(cell)(x, state)`` but with
-        the input projection of all steps done in one matrix product before the loop."""
+        """``(outputs (B, T, H), final state)`` over ``x (B, T, D)``, like
+        ``RecurrentLayer(cell)(x, state)``, with the input part of every step computed first."""
         check_tensor(x, "x", shape=("B", "T", self.input_size))
         if state is None:
             state = self.init_state(x.shape[0], device=x.device, dtype=x.dtype)
-        self._check_step(x[:, 0], state)
+        check_state(state, "state", x.shape[0], self.hidden_size)
+        x_proj = x @ self.W_x.T + self.b                     # (B, T, GH): W_x x_t + b, all steps
         outputs = []
-        for a_x in self.project(x).unbind(1):      # T tensors (B, GH)
-            state = self.step(a_x, state)
-            outputs.append(self.hidden(state))     # (B, H)
-        return torch.stack(outputs, 1), state      # (B, T, H)
-
-    @torch.no_grad()
-    def gate_activity(self, x: torch.Tensor) -> dict:
-        """Gates, candidate and state of every step along ``x`` ``(B, T, D)`` from the zero state:
-        name -> ``(B, T, H)``."""
-        check_tensor(x, "x", shape=("B", "T", self.input_size))
-        state, trace = self.init_state(x.shape[0], device=x.device, dtype=x.dtype), []
-        for x_t in x.unbind(1):  # step by step, exactly as forward computes them
-            trace.append(self._gates(self.project(x_t), state))
-            state = self._state_of(trace[-1])
-        return {k: torch.stack([v[k] for v in trace], 1) for k in trace[0]}  # (B, T, H) each
+        for t in range(x.shape[1]):
+            state = self(x[:, t], state, x_proj=x_proj[:, t])
+            outputs.append(self.hidden(state))               # (B, H)
+        return torch.stack(outputs, 1), state                # (B, T, H)
 
     # -- weights from and to PyTorch ------------------------------------------------------
     @classmethod
@@ -172,6 +144,22 @@ class LSTMCell(_GatedCell):
             with torch.no_grad():
                 self.weights("f")[2].fill_(self.forget_bias)
 
+    def forward(self, x_t: torch.Tensor, state: tuple, *, x_proj: torch.Tensor | None = None):
+        """One step of eq-04-lstm: ``x_t (B, D)``, ``state = (h_prev, c_prev)`` -> ``(h, c)``.
+        ``x_proj``, when :meth:`unroll` gives it, is ``W_x x_t + b`` computed for all steps."""
+        h_prev, c_prev = state                                   # (B, H) each
+        if x_proj is None:
+            x_proj = x_t @ self.W_x.T + self.b                   # (B, 4H)
+        a = x_proj + h_prev @ self.W_h.T                         # (B, 4H): every gate's input
+        a_i, a_f, a_g, a_o = a.chunk(4, dim=1)                   # (B, H) each
+        i = torch.sigmoid(a_i)                                   # input gate
+        f = torch.sigmoid(a_f)                                   # forget gate
+        g = torch.tanh(a_g)                                      # candidate
+        o = torch.sigmoid(a_o)                                   # output gate
+        c = f * c_prev + i * g                                   # (B, H): the memory cell
+        h = o * torch.tanh(c)                                    # (B, H): the output
+        return h, c
+
     def init_state(self, batch_size: int, device=None, dtype=None) -> tuple:
         """Zero ``(h, c)``, each ``(B, H)``."""
         h = super().init_state(batch_size, device=device, dtype=dtype)
@@ -181,17 +169,22 @@ class LSTMCell(_GatedCell):
     def hidden(state: tuple) -> torch.Tensor:
         return state[0]
 
-    @staticmethod
-    def _state_of(values: dict) -> tuple:
-        return values["h"], values["c"]
-
-    def _gates(self, a_x: torch.Tensor, state: tuple) -> dict:
-        h_prev, c_prev = state
-        a = a_x + h_prev @ self.W_h.T                   # (B, 4H)
-        a_i, a_f, a_g, a_o = a.chunk(4, dim=1)          # (B, H) each
-        i, f, g, o = torch.sigmoid(a_i), torch.sigmoid(a_f), torch.tanh(a_g), torch.sigmoid(a_o)
-        c = f * c_prev + i * g                          # (B, H)
-        return {"i": i, "f": f, "g": g, "o": o, "c": c, "h": o * torch.tanh(c)}
+    @torch.no_grad()
+    def gate_activity(self, x: torch.Tensor) -> dict:
+        """Gates, cell and output at every step along ``x (B, T, D)`` from the zero state:
+        ``{"i", "f", "g", "o", "c", "h"}`` -> ``(B, T, H)``."""
+        check_tensor(x, "x", shape=("B", "T", self.input_size))
+        state = self.init_state(x.shape[0], device=x.device, dtype=x.dtype)
+        kinds = {"i": torch.sigmoid, "f": torch.sigmoid, "g": torch.tanh, "o": torch.sigmoid}
+        trace = {k: [] for k in (*kinds, "c", "h")}
+        for x_t in x.unbind(1):
+            a = x_t @ self.W_x.T + self.b + state[0] @ self.W_h.T    # (B, 4H), as in forward
+            for (k, act), a_k in zip(kinds.items(), a.chunk(4, dim=1)):
+                trace[k].append(act(a_k))
+            state = self(x_t, state)
+            trace["h"].append(state[0])
+            trace["c"].append(state[1])
+        return {k: torch.stack(v, 1) for k, v in trace.items()}     # (B, T, H) each
 
     def _load_biases(self, b_ih, b_hh):
         self.b.copy_(b_ih + b_hh)
@@ -216,12 +209,37 @@ class GRUCell(_GatedCell):
         self.b_hn = nn.Parameter(torch.empty(hidden_size))  # (H,)
         self.reset_parameters()
 
-    def _gates(self, a_x: torch.Tensor, h_prev: torch.Tensor) -> dict:
-        H = self.hidden_size
-        a_h = h_prev @ self.W_h.T                                  # (B, 3H): r, z and n at once
-        r, z = torch.sigmoid(a_x[:, :2 * H] + a_h[:, :2 * H]).chunk(2, dim=1)  # (B, H) each
-        n = torch.tanh(a_x[:, 2 * H:] + r * (a_h[:, 2 * H:] + self.b_hn))     # (B, H)
-        return {"r": r, "z": z, "n": n, "h": (1 - z) * n + z * h_prev}
+    def forward(self, x_t: torch.Tensor, h_prev: torch.Tensor, *,
+                x_proj: torch.Tensor | None = None) -> torch.Tensor:
+        """One step of eq-04-gru: ``x_t (B, D)``, ``h_prev (B, H)`` -> ``h (B, H)``.
+        ``x_proj``, when :meth:`unroll` gives it, is ``W_x x_t + b`` computed for all steps."""
+        if x_proj is None:
+            x_proj = x_t @ self.W_x.T + self.b                   # (B, 3H)
+        a_xr, a_xz, a_xn = x_proj.chunk(3, dim=1)                # (B, H) each: input parts
+        a_hr, a_hz, a_hn = (h_prev @ self.W_h.T).chunk(3, dim=1) # (B, H) each: one product
+        r = torch.sigmoid(a_xr + a_hr)                           # reset gate
+        z = torch.sigmoid(a_xz + a_hz)                           # update gate
+        n = torch.tanh(a_xn + r * (a_hn + self.b_hn))            # candidate
+        h = (1 - z) * n + z * h_prev                             # (B, H)
+        return h
+
+    @torch.no_grad()
+    def gate_activity(self, x: torch.Tensor) -> dict:
+        """Gates, candidate and output at every step along ``x (B, T, D)`` from the zero
+        state: ``{"r", "z", "n", "h"}`` -> ``(B, T, H)``."""
+        check_tensor(x, "x", shape=("B", "T", self.input_size))
+        h = self.init_state(x.shape[0], device=x.device, dtype=x.dtype)
+        trace = {k: [] for k in ("r", "z", "n", "h")}
+        for x_t in x.unbind(1):
+            a_xr, a_xz, a_xn = (x_t @ self.W_x.T + self.b).chunk(3, dim=1)   # as in forward
+            a_hr, a_hz, a_hn = (h @ self.W_h.T).chunk(3, dim=1)
+            r, z = torch.sigmoid(a_xr + a_hr), torch.sigmoid(a_xz + a_hz)
+            trace["r"].append(r)
+            trace["z"].append(z)
+            trace["n"].append(torch.tanh(a_xn + r * (a_hn + self.b_hn)))
+            h = self(x_t, h)
+            trace["h"].append(h)
+        return {k: torch.stack(v, 1) for k, v in trace.items()}     # (B, T, H) each
 
     def _load_biases(self, b_ih, b_hh):
         H = self.hidden_size
@@ -243,17 +261,18 @@ class ChoGRUCell(GRUCell):
     product, ``n = tanh(W_xn x_t + W_hn (r * h_prev) + b_n + b_hn)``. Same parameters as
     :class:`GRUCell` (here ``b_hn`` is just a second bias), a different function."""
 
-    def _gates(self, a_x: torch.Tensor, h_prev: torch.Tensor) -> dict:
-        H = self.hidden_size
-        a_h = h_prev @ self.W_h[:2 * H].T                          # (B, 2H): r and z only
-        r, z = torch.sigmoid(a_x[:, :2 * H] + a_h).chunk(2, dim=1)  # (B, H) each
-        a_n = (r * h_prev) @ self.W_h[2 * H:].T                    # (B, H): a second product, after r
-        n = torch.tanh(a_x[:, 2 * H:] + a_n + self.b_hn)           # (B, H)
-        return {"r": r, "z": z, "n": n, "h": (1 - z) * n + z * h_prev}
-
-
-register_cell("lstm", LSTMCell)
-register_cell("gru", GRUCell)
+    def forward(self, x_t: torch.Tensor, h_prev: torch.Tensor, *,
+                x_proj: torch.Tensor | None = None) -> torch.Tensor:
+        """One step of eq-04-cho: ``x_t (B, D)``, ``h_prev (B, H)`` -> ``h (B, H)``."""
+        if x_proj is None:
+            x_proj = x_t @ self.W_x.T + self.b                   # (B, 3H)
+        a_xr, a_xz, a_xn = x_proj.chunk(3, dim=1)                # (B, H) each: input parts
+        W_hr, W_hz, W_hn = self.W_h.chunk(3, dim=0)              # (H, H) each
+        r = torch.sigmoid(a_xr + h_prev @ W_hr.T)                # reset gate
+        z = torch.sigmoid(a_xz + h_prev @ W_hz.T)                # update gate
+        n = torch.tanh(a_xn + (r * h_prev) @ W_hn.T + self.b_hn) # candidate: r before W_hn
+        h = (1 - z) * n + z * h_prev                             # (B, H)
+        return h
 
 
 def cells_from_torch(module: nn.Module) -> list:
@@ -278,49 +297,8 @@ def cells_to_torch(cells) -> nn.Module:
     module = (nn.LSTM if kind is LSTMCell else nn.GRU)(
         cells[0].input_size, cells[0].hidden_size, num_layers=len(cells), batch_first=True)
     with torch.no_grad():
-        for l, cell in enumerate(cells):
+        for layer, cell in enumerate(cells):
             for name, value in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"),
                                    (cell.W_x, cell.W_h, *cell._torch_biases())):
-                getattr(module, f"{name}_l{l}").copy_(value)
+                getattr(module, f"{name}_l{layer}").copy_(value)
     return module.to(cells[0].W_h)
-
-
-class FusedSequenceModel(nn.Module):
-    """:class:`rnnlab.models.SequenceModel`'s twin on PyTorch's fused layers, for fast training.
-
-    ``cell`` is ``"rnn"`` (tanh), ``"lstm"`` or ``"gru"``; ``head`` ``"last"`` or ``"all"``.
-    :meth:`to_scratch` returns the same function as a ``SequenceModel`` on our cells.
-    """
-    LAYERS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-
-    def __init__(self, input_size: int, hidden_size: int, output_size: int, *,
-                 cell: str = "lstm", head: str = "last", forget_bias: float | None = None):
-        super().__init__()
-        self.sizes = (input_size, hidden_size, output_size)
-        self.kind = check_choice(cell, "cell", list(self.LAYERS))
-        self.head = check_choice(head, "head", ["last", "all"])
-        self._scratch_model()                                    # validates the sizes
-        self.layer = self.LAYERS[cell](input_size, hidden_size, batch_first=True)
-        self.readout = nn.Linear(hidden_size, output_size)
-        if forget_bias is not None:
-            if cell != "lstm":
-                raise ValueError(f"forget_bias applies to cell='lstm', got cell={cell!r}")
-            with torch.no_grad():
-                H, fb = hidden_size, check_float(forget_bias, "forget_bias")
-                self.layer.bias_ih_l0[H:2 * H] = fb
-                self.layer.bias_hh_l0[H:2 * H] = 0.0
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outputs, _ = self.layer(x)                               # (B, T, H)
-        return self.readout(outputs[:, -1] if self.head == "last" else outputs)
-
-    def _scratch_model(self) -> nn.Module:
-        from .models import SequenceModel  # models imports cells, which imports this module
-        return SequenceModel(*self.sizes, cell=self.kind, head=self.head)
-
-    def to_scratch(self) -> nn.Module:
-        """A ``SequenceModel`` on our cells with exactly these weights."""
-        model = self._scratch_model().to(self.readout.weight)
-        model.cell.load_from_torch(self.layer)
-        model.readout.load_state_dict(self.readout.state_dict())
-        return model

@@ -19,9 +19,9 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from ._validate import check_float, check_int, check_tensor, describe
+from ._validate import check_float, check_ids, check_int, check_tensor, describe
 from .fused import detach_state, make_rnn
-from .text import ContiguousBatches, Vocab, _check_ids, opener_distances
+from .text import ContiguousBatches, Vocab, opener_distances
 from .train import check_clip_norm, make_optimizer, optimizer_step
 
 __all__ = ["CharLM", "fit_tbptt", "next_log_probs", "evaluate_nats", "closing_choice",
@@ -101,7 +101,7 @@ def next_log_probs(model: CharLM, ids, *, bptt: int = 512) -> torch.Tensor:
     """
     if not isinstance(model, CharLM):
         raise TypeError(f"model must be a CharLM, got {type(model).__name__}")
-    ids = _check_ids(ids)
+    ids = check_ids(ids)
     if len(ids) < 2:
         raise ValueError(f"need at least 2 ids (one to predict), got {len(ids)}")
     bptt = check_int(bptt, "bptt", minimum=1)
@@ -120,7 +120,7 @@ def next_log_probs(model: CharLM, ids, *, bptt: int = 512) -> torch.Tensor:
 def evaluate_nats(model: CharLM, ids, *, bptt: int = 512) -> float:
     """Mean cross-entropy (nats per character) of predicting ``ids[1:]`` from what precedes,
     the same characters :meth:`NGramLM.nats` scores."""
-    ids = _check_ids(ids)
+    ids = check_ids(ids)
     log_p = next_log_probs(model, ids, bptt=bptt)                                # (T - 1, V)
     return float(-log_p.gather(1, ids[1:, None]).mean())
 
@@ -154,7 +154,7 @@ def sample_ids(model: CharLM, prime, n_steps: int, *, temperature: float = 1.0,
     sharpens towards the most likely character, above 1 it flattens. Draws happen on the CPU
     with ``generator``, so a seed gives the same text on every device. Returns ``(B, n_steps)``.
     """
-    prime = _check_ids(prime, "prime")
+    prime = check_ids(prime, "prime")
     if len(prime) == 0:
         raise ValueError("prime must hold at least one id (for example the separator)")
     n_steps = check_int(n_steps, "n_steps", minimum=1)
@@ -198,7 +198,7 @@ class NGramLM:
         self.log_p = None
 
     def _check(self, ids, what):
-        ids = _check_ids(ids, what)
+        ids = check_ids(ids, what)
         if len(ids) < 2:
             raise ValueError(f"{what} needs at least 2 ids, got {len(ids)}")
         if int(ids.min()) < 0 or int(ids.max()) >= self.vocab_size:

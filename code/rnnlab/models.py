@@ -1,30 +1,50 @@
 """Sequence models built from any cell (chapter 1; options added in chapter 5).
 
+* :data:`CELLS` names every cell kind of the course, and :func:`make_cell` builds one:
+  ``"rnn"`` (chapter 1), ``"lstm"`` and ``"gru"`` (chapter 4), ``"rnn_ln"`` and ``"rnn_bn"``
+  (chapter 5).
 * :class:`RecurrentLayer` unrolls a cell over time: ``layer(x, state=None) -> (outputs, state)``
-  with ``x`` of shape ``(B, T, D)`` and ``outputs`` of shape ``(B, T, H)``.
+  with ``x`` of shape ``(B, T, D)`` and ``outputs`` of shape ``(B, T, H)``. It checks ``x``
+  and ``state`` once; the cell's step then runs ``T`` times without checks.
 * :class:`SequenceModel` stacks a layer and a linear head. ``head="last"`` reads the last
   hidden state (sequence regression or classification, ``(B, O)``); ``head="all"`` reads
   every step (sequence labelling, next-step or next-character prediction, ``(B, T, O)``).
 
 Chapter 5 adds keyword options to :class:`SequenceModel`: ``init=`` re-initialises the cell's
 ``W_hh`` with a scheme of :data:`rnnlab.init.INITIALIZERS` (times ``init_scale``), so
-``SequenceModel(2, 32, 1, nonlinearity="relu", init="identity")`` is an IRNN; the normalised
-cells of :mod:`rnnlab.norm_cells` are the kinds ``"rnn_ln"`` and ``"rnn_bn"``.
-:class:`FusedRNNModel` copies a vanilla ``SequenceModel`` onto PyTorch's fused ``nn.RNN`` for
-experiments that train many variants.
+``SequenceModel(2, 32, 1, nonlinearity="relu", init="identity")`` is an IRNN.
+:class:`rnnlab.fused.FusedSequenceModel` is the same model on PyTorch's fused layers.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from . import norm_cells as _norm_cells  # noqa: F401  (registers "rnn_ln" and "rnn_bn")
-from ._validate import check_choice, check_float, check_int, check_tensor
-from .cells import make_cell
+from ._validate import check_choice, check_float, check_int, check_state, check_tensor
+from .cells import RNNCell
+from .gated import GRUCell, LSTMCell
 from .init import INITIALIZERS, init_recurrent_
+from .norm_cells import BatchNormRNNCell, LayerNormRNNCell
 from .runtime import make_generator
 
-__all__ = ["RecurrentLayer", "SequenceModel", "FusedRNNModel"]
+__all__ = ["CELLS", "make_cell", "RecurrentLayer", "SequenceModel"]
+
+#: Every cell kind a model can be built from, by name, in the order the chapters introduce them.
+CELLS: dict[str, type] = {
+    "rnn": RNNCell,                  # chapter 1: h = act(W_xh x + W_hh h_prev + b_h)
+    "lstm": LSTMCell,                # chapter 4
+    "gru": GRUCell,                  # chapter 4
+    "rnn_ln": LayerNormRNNCell,      # chapter 5: layer normalisation
+    "rnn_bn": BatchNormRNNCell,      # chapter 5: recurrent batch normalisation
+}
+
+
+def make_cell(kind: str, input_size: int, hidden_size: int, **kwargs) -> nn.Module:
+    """Build a cell by name: ``make_cell("rnn", D, H, nonlinearity="relu")``."""
+    if not isinstance(kind, str):
+        raise TypeError(f"kind must be a string, one of {sorted(CELLS)}, got {type(kind).__name__}")
+    check_choice(kind, "kind", list(CELLS))
+    return CELLS[kind](input_size, hidden_size, **kwargs)
 
 
 class RecurrentLayer(nn.Module):
@@ -32,9 +52,9 @@ class RecurrentLayer(nn.Module):
 
     def __init__(self, cell: nn.Module):
         super().__init__()
-        if not all(hasattr(cell, a) for a in ("init_state", "hidden", "input_size")):
-            raise TypeError("cell must be an rnnlab cell (with init_state, hidden and "
-                            f"input_size), got {type(cell).__name__}")
+        if not all(hasattr(cell, a) for a in ("init_state", "hidden", "input_size", "hidden_size")):
+            raise TypeError("cell must be an rnnlab cell (with init_state, hidden, input_size and "
+                            f"hidden_size), got {type(cell).__name__}")
         self.cell = cell
 
     def forward(self, x: torch.Tensor, state=None):
@@ -43,6 +63,7 @@ class RecurrentLayer(nn.Module):
             raise ValueError(f"x must have at least one time step, got {tuple(x.shape)}")
         if state is None:
             state = self.cell.init_state(x.shape[0], device=x.device, dtype=x.dtype)
+        check_state(state, "state", x.shape[0], self.cell.hidden_size)
         outputs = []
         for t in range(x.shape[1]):
             state = self.cell(x[:, t], state)           # (B, H) or a tuple of them
@@ -51,7 +72,7 @@ class RecurrentLayer(nn.Module):
 
 
 class SequenceModel(nn.Module):
-    """A recurrent layer of any registered cell kind followed by a linear read-out.
+    """A recurrent layer of any cell kind of :data:`CELLS` followed by a linear read-out.
 
     ``init`` (chapter 5): ``None`` keeps the cell's own initialisation; a name of
     :data:`rnnlab.init.INITIALIZERS` overwrites ``W_hh`` with ``init_scale`` times that
@@ -67,16 +88,16 @@ class SequenceModel(nn.Module):
         init_scale = check_float(init_scale, "init_scale", minimum=0.0)
         if init is not None:
             check_choice(init, "init", list(INITIALIZERS))
+            if cell not in ("rnn", "rnn_ln", "rnn_bn"):
+                raise ValueError(f"init={init!r} sets W_hh, which cell {cell!r} does not have; "
+                                 "use a vanilla or normalised cell (rnn, rnn_ln, rnn_bn)")
+        elif init_scale != 1.0:
+            raise ValueError(f"init_scale={init_scale} needs an init scheme, got init=None")
         self.layer = RecurrentLayer(make_cell(cell, input_size, hidden_size, **cell_kwargs))
         self.readout = nn.Linear(hidden_size, output_size)
         if init is not None:
-            if not isinstance(getattr(self.cell, "W_hh", None), torch.Tensor):
-                raise ValueError(f"init={init!r} sets W_hh, which cell {cell!r} does not have; "
-                                 "use a vanilla or normalised cell (rnn, rnn_ln, rnn_bn)")
             gen = None if init_seed is None else make_generator(init_seed)
             init_recurrent_(self.cell, init, scale=init_scale, generator=gen)
-        elif init_scale != 1.0:
-            raise ValueError(f"init_scale={init_scale} needs an init scheme, got init=None")
 
     @property
     def cell(self) -> nn.Module:
@@ -89,42 +110,3 @@ class SequenceModel(nn.Module):
         else:
             y = self.readout(outputs)                    # (B, T, O)
         return (y, state) if return_state else y
-
-
-class FusedRNNModel(nn.Module):
-    """A vanilla :class:`SequenceModel` (cell ``"rnn"``, tanh or relu) copied onto PyTorch's
-    fused, batch-first ``nn.RNN`` (chapter 5): the same function and the same parameters,
-    several times faster to train.
-
-    ``nn.RNN`` keeps two biases per layer; ``bias_hh`` is zeroed and frozen, so the trainable
-    parameters are exactly the cell's ``W_xh``, ``W_hh``, ``b_h`` and the read-out.
-    :meth:`to_scratch` copies the (trained) weights back into a ``SequenceModel``.
-    """
-
-    def __init__(self, model: SequenceModel):
-        super().__init__()
-        if not isinstance(model, SequenceModel) or type(model.cell).__name__ != "RNNCell":
-            raise TypeError("model must be a SequenceModel with a vanilla cell (cell='rnn'), "
-                            f"got {type(getattr(model, 'cell', model)).__name__}")
-        self.head = model.head
-        self.layer = model.cell.to_torch()                 # checks the nonlinearity
-        if self.layer.bias:
-            self.layer.bias_hh_l0.requires_grad_(False)
-        self.readout = nn.Linear(model.readout.in_features, model.readout.out_features,
-                                 bias=model.readout.bias is not None).to(model.readout.weight)
-        self.readout.load_state_dict(model.readout.state_dict())
-        self._sizes = (model.cell.input_size, model.cell.hidden_size, model.readout.out_features)
-        self._nonlinearity = model.cell.nonlinearity
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        check_tensor(x, "x", shape=("B", "T", self._sizes[0]))
-        outputs, _ = self.layer(x)                          # (B, T, H)
-        return self.readout(outputs[:, -1] if self.head == "last" else outputs)
-
-    def to_scratch(self) -> SequenceModel:
-        """A :class:`SequenceModel` on :class:`rnnlab.cells.RNNCell` with these weights."""
-        model = SequenceModel(*self._sizes, head=self.head, nonlinearity=self._nonlinearity,
-                              bias=self.layer.bias).to(self.readout.weight)
-        model.cell.load_from_torch(self.layer)
-        model.readout.load_state_dict(self.readout.state_dict())
-        return model

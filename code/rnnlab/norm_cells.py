@@ -1,8 +1,9 @@
 """Normalised vanilla recurrent cells (chapter 5).
 
 Two cells with the interface of :class:`rnnlab.cells.RNNCell` (``cell(x_t, h_prev) -> h``,
-``init_state``, ``hidden``, parameters ``W_xh``, ``W_hh``, ``b_h``), registered so that
-``SequenceModel(..., cell="rnn_ln")`` and ``cell="rnn_bn"`` build them:
+``init_state``, ``hidden``, parameters ``W_xh``, ``W_hh``, ``b_h``);
+``SequenceModel(..., cell="rnn_ln")`` and ``cell="rnn_bn"`` build them
+(:data:`rnnlab.models.CELLS`):
 
 * :class:`LayerNormRNNCell` (``"rnn_ln"``, Ba et al. 2016): the summed input
   ``a_t = W_xh x_t + W_hh h_prev`` is normalised over its ``H`` units, *per example*:
@@ -30,7 +31,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ._validate import check_choice, check_float, check_int, check_tensor
-from .cells import ACTIVATIONS, register_cell
+from .cells import ACTIVATIONS
 
 __all__ = ["LayerNormRNNCell", "BatchNormRNNCell", "layer_norm", "unroll_preactivations"]
 
@@ -44,7 +45,7 @@ def layer_norm(a: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
 
 
 class _NormCell(nn.Module):
-    """What both cells share: sizes, weights, zero state, the checks of one step."""
+    """What both cells share: sizes, weights, zero state, the step."""
 
     def __init__(self, input_size: int, hidden_size: int, nonlinearity: str, eps: float):
         super().__init__()
@@ -73,13 +74,10 @@ class _NormCell(nn.Module):
         """The output part of the state (here the whole state)."""
         return state
 
-    def _check(self, x_t, h_prev):
-        check_tensor(x_t, "x_t", shape=("B", self.input_size))
-        check_tensor(h_prev, "h_prev", shape=(x_t.shape[0], self.hidden_size))
-
     def forward(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
-        self._check(x_t, h_prev)
-        return self.act(self.preactivation(x_t, h_prev))           # (B, H)
+        """One step: ``h = act(preactivation(x_t, h_prev))``, ``(B, D), (B, H) -> (B, H)``."""
+        a = self.preactivation(x_t, h_prev)                         # (B, H), normalised
+        return self.act(a)                                          # (B, H)
 
 
 class LayerNormRNNCell(_NormCell):
@@ -161,7 +159,3 @@ def unroll_preactivations(cell: nn.Module, x: torch.Tensor) -> torch.Tensor:
         h = cell.act(a)                                                 # (B, H)
         pre.append(a)
     return torch.stack(pre, dim=1)                                      # (B, T, H)
-
-
-register_cell("rnn_ln", LayerNormRNNCell)
-register_cell("rnn_bn", BatchNormRNNCell)

@@ -12,19 +12,22 @@ a seed never depends on what ran before), with a function giving its chance base
   then the 10 symbols at the end. The memoryless baseline (blanks, then a uniform guess over
   the 8 symbols) has cross-entropy ``10 ln 8 / (T + 20)``.
 * Temporal order (Hochreiter & Schmidhuber 1997): which of X/Y appear, in which order, at two
-  random positions in a long sequence of distractors: 4 classes, chance accuracy 1/4.
+  random positions in a long sequence of distractors: 4 classes, chance accuracy 1/4. Its
+  order-blind baseline is :class:`BagOfSymbols`, a linear classifier on symbol counts (chapter
+  6); :func:`accuracy` scores any classifier.
 """
 from __future__ import annotations
 
 import math
 
 import torch
+from torch import nn
 
-from ._validate import check_int
+from ._validate import check_int, check_tensor
 from .runtime import make_generator
 
 __all__ = ["adding_problem", "adding_baseline_mse", "copy_memory", "copy_memory_baseline",
-           "temporal_order", "TEMPORAL_ORDER_CLASSES", "batches"]
+           "temporal_order", "TEMPORAL_ORDER_CLASSES", "BagOfSymbols", "accuracy", "batches"]
 
 
 def _generator(generator, seed):
@@ -113,6 +116,33 @@ def temporal_order(batch_size: int, length: int, *, generator=None, seed: int | 
     symbols[rows, t2] = n + y % 2
     x = torch.nn.functional.one_hot(symbols, n + 2).float()                  # (B, T, n + 2)
     return x, y
+
+
+class BagOfSymbols(nn.Module):
+    """Order-blind baseline: count each symbol over time, then a linear map to class scores.
+
+    ``x (B, T, D)`` one-hot -> counts ``(B, D)`` -> scores ``(B, C)``. It sees *which* symbols
+    occur and how often, never *where* or in what order.
+    """
+
+    def __init__(self, input_size: int, n_classes: int):
+        super().__init__()
+        self.input_size = check_int(input_size, "input_size", minimum=1)
+        check_int(n_classes, "n_classes", minimum=2)
+        self.readout = nn.Linear(input_size, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        check_tensor(x, "x", shape=("B", "T", self.input_size))
+        counts = x.sum(dim=1)                     # (B, D)
+        return self.readout(counts)               # (B, C)
+
+
+@torch.no_grad()
+def accuracy(scores: torch.Tensor, y: torch.Tensor) -> float:
+    """Fraction of rows of ``scores (B, C)`` whose arg-max equals the label ``y (B,)``."""
+    check_tensor(scores, "scores", ndim=2)
+    check_tensor(y, "y", shape=(scores.shape[0],), floating=False)
+    return float((scores.argmax(dim=1) == y.to(scores.device)).float().mean())
 
 
 def batches(task, batch_size: int, length: int, *, seed: int = 0):

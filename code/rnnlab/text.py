@@ -17,10 +17,9 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-import numpy as np
 import torch
 
-from ._validate import check_float, check_int, describe
+from ._validate import check_float, check_ids, check_int, describe
 
 __all__ = ["UNK", "Vocab", "python_docs_text", "dyck_word", "dyck_corpus", "is_well_formed",
            "well_formed_fraction", "opener_distances", "split_ids", "windows",
@@ -28,19 +27,6 @@ __all__ = ["UNK", "Vocab", "python_docs_text", "dyck_word", "dyck_corpus", "is_w
 
 #: How the unknown character is written (Unicode's replacement character).
 UNK = "\ufffd"
-
-
-def _check_ids(ids, name: str = "ids") -> torch.Tensor:
-    """A 1-D integer tensor from a tensor, array or list of ints."""
-    if isinstance(ids, (list, tuple, np.ndarray)):
-        ids = torch.as_tensor(np.asarray(ids, dtype=np.int64) if len(ids) else [], dtype=torch.long)
-    if not isinstance(ids, torch.Tensor):
-        raise TypeError(f"{name} must be a 1-D tensor of ints, got {describe(ids)}")
-    if ids.is_floating_point() or ids.dtype == torch.bool:
-        raise TypeError(f"{name} must hold integer ids, got {describe(ids)}")
-    if ids.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional (T,), got {describe(ids)}")
-    return ids.long()
 
 
 class Vocab:
@@ -112,7 +98,7 @@ class Vocab:
 
     def decode(self, ids) -> str:
         """The string of a 1-D sequence of ids (specials written as their token)."""
-        ids = _check_ids(ids)
+        ids = check_ids(ids)
         if len(ids) and (int(ids.min()) < 0 or int(ids.max()) >= len(self)):
             raise ValueError(f"ids must lie in 0..{len(self) - 1}, got "
                              f"{int(ids.min())}..{int(ids.max())}")
@@ -237,7 +223,7 @@ def opener_distances(text: str, pairs: str = "()[]") -> torch.Tensor:
 
 def split_ids(ids, val_fraction: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:
     """Split a stream into its beginning (training) and its end (validation), no shuffling."""
-    ids = _check_ids(ids)
+    ids = check_ids(ids)
     val_fraction = check_float(val_fraction, "val_fraction", minimum=0.0, maximum=1.0,
                                strict_min=True)
     n_val = int(round(len(ids) * val_fraction))
@@ -253,7 +239,7 @@ def windows(ids, length: int, *, stride: int | None = None) -> tuple[torch.Tenso
     ``y[n, t] = x[n, t + 1]`` in the stream; windows start every ``stride`` ids (default
     ``length``: non-overlapping).
     """
-    ids = _check_ids(ids)
+    ids = check_ids(ids)
     T = check_int(length, "length", minimum=1)
     stride = T if stride is None else check_int(stride, "stride", minimum=1)
     if len(ids) < T + 1:
@@ -272,7 +258,7 @@ class ContiguousBatches:
     """
 
     def __init__(self, ids, batch_size: int, bptt: int):
-        ids = _check_ids(ids)
+        ids = check_ids(ids)
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         self.bptt = check_int(bptt, "bptt", minimum=1)
         L = len(ids) // self.batch_size

@@ -1,8 +1,8 @@
 """Reading, stripping and inspecting the chapter notebooks (tests, student edition, tooling).
 
-``python -m rnnlab.notebooks strip chapters/*.ipynb`` removes outputs and execution counts in
+``python -m rnncourse.notebooks strip chapters/*.ipynb`` removes outputs and execution counts in
 place (what every committed notebook must look like). The helpers below are shared by the
-hygiene tests and :mod:`rnnlab.student`, so "what is a solution cell" is decided in one place.
+hygiene tests and :mod:`rnncourse.student`, so "what is a solution cell" is decided in one place.
 """
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["read", "write", "strip", "source", "tags", "exercise_labels", "solution_spans",
+__all__ = ["CHAPTER_GLOB", "read", "write", "strip", "source", "tags", "exercise_labels", "solution_spans",
            "is_starter", "starter_label", "is_check", "Exercise", "exercises", "title",
            "learning_goals"]
+
+#: The chapter notebooks of a folder: ``01_recurrent_networks.ipynb`` and so on.
+CHAPTER_GLOB = "[0-9][0-9]_*.ipynb"
 
 _EXERCISE = re.compile(r"```+\{exercise\}[^\n]*\n(?:[^\n]*\n)*?:label:\s*(ex-\d\d-\d+)", re.M)
 _SOL_START = re.compile(r"\{solution-start\}\s*(ex-\d\d-\d+)")
@@ -190,7 +193,7 @@ def learning_goals(nb: dict) -> list[str]:
 
 def main(argv: list[str]) -> int:
     if len(argv) < 2 or argv[0] != "strip":
-        print("usage: python -m rnnlab.notebooks strip NOTEBOOK.ipynb [...]", file=sys.stderr)
+        print("usage: python -m rnncourse.notebooks strip NOTEBOOK.ipynb [...]", file=sys.stderr)
         return 2
     for name in argv[1:]:
         nb = read(name)

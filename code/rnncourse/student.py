@@ -1,6 +1,6 @@
 """The student edition of the chapters: solutions out, starters and checks in (instructors' guide).
 
-``python -m rnnlab.student OUT_DIR [--source chapters]`` (or ``make student``) writes one student
+``python -m rnncourse.student OUT_DIR [--source chapters]`` (or ``make student``) writes one student
 notebook per chapter notebook ``NN_*.ipynb`` of the source folder into ``OUT_DIR``:
 
 * every cell from a ``solution-start`` markdown cell to its ``solution-end`` cell (both
@@ -14,7 +14,7 @@ It refuses to write into the source folder, into a folder inside it or into a pa
 and it checks every notebook before writing any: each exercise that has a starter must have a
 check cell (kept in the edition) after the starter and before the next exercise, and no starter
 may sit inside a solution (the edition would lose it). What counts as an exercise, a solution, a
-starter and a check is decided in :mod:`rnnlab.notebooks`.
+starter and a check is decided in :mod:`rnncourse.notebooks`.
 """
 from __future__ import annotations
 
@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import notebooks as nbt
+from .notebooks import CHAPTER_GLOB
 
 __all__ = ["CHAPTER_GLOB", "StudentEditionError", "Edition", "chapter_notebooks",
-           "removed_cells", "exercise_of_cells", "exercise_kinds", "validate", "student_notebook",
+           "removed_cells", "exercise_of_cells", "exercise_kinds", "check_notebook", "student_notebook",
            "paste_solutions", "needed_files", "write_student_edition", "main"]
 
-CHAPTER_GLOB = "[0-9][0-9]_*.ipynb"
 _PATH_TOKEN = re.compile(r"[\w][\w./-]*\.\w+")
 
 
@@ -109,7 +109,7 @@ def exercise_kinds(nb: dict) -> dict[str, str]:
     return kinds
 
 
-def validate(nb: dict, name: str = "notebook") -> None:
+def check_notebook(nb: dict, name: str = "notebook") -> None:
     """Raise :class:`StudentEditionError` unless a student edition of ``nb`` keeps what it must.
 
     Checked: solution blocks are well formed and name known exercises; starters name known
@@ -149,7 +149,7 @@ def validate(nb: dict, name: str = "notebook") -> None:
 
 def student_notebook(nb: dict, name: str = "notebook") -> tuple[dict, Edition]:
     """The student edition of ``nb`` (a new dict, outputs stripped) and what it contains."""
-    validate(nb, name)
+    check_notebook(nb, name)
     removed = set(removed_cells(nb))
     out = copy.deepcopy(nb)
     out["cells"] = [c for i, c in enumerate(out["cells"]) if i not in removed]
@@ -250,7 +250,7 @@ def write_student_edition(out_dir, source="chapters") -> tuple[list[Edition], li
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m rnnlab.student",
+        prog="python -m rnncourse.student",
         description="Write the student edition of the chapters: solutions removed, starters "
                     "and checks kept.")
     parser.add_argument("out_dir", help="folder to write into (created if missing), e.g. student")

@@ -1,6 +1,6 @@
 """Measured run time of each chapter notebook (instructors' guide).
 
-``python -m rnnlab.timing [--out chapters/timings.json] [--repeat 3]`` (or ``make timings``)
+``python -m rnncourse.timing [--out chapters/timings.json] [--repeat 3]`` (or ``make timings``)
 executes every chapter notebook ``NN_*.ipynb`` in a fresh kernel, as nbval does (kernel start
 and shutdown included), ``--repeat`` times, and writes the median wall time per chapter with
 the machine it was measured on (CPU model and cores, torch threads, Python and torch
@@ -19,13 +19,14 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import notebooks as nbt
-from ._validate import check_int
+from rnnlab._validate import check_int
 
-__all__ = ["SCHEMA", "time_notebook", "machine", "measure", "validate", "load", "main"]
+from . import notebooks as nbt
+from .notebooks import CHAPTER_GLOB
+
+__all__ = ["SCHEMA", "time_notebook", "machine", "measure", "check_timings", "load", "main"]
 
 SCHEMA = 1
-CHAPTER_GLOB = "[0-9][0-9]_*.ipynb"
 _MACHINE_KEYS = {"cpu_model": str, "cpu_cores": int, "torch_threads": int, "python": str,
                  "torch": str, "platform": str, "load_average": list}
 _CHAPTER_KEYS = {"notebook": str, "title": str, "seconds": float, "runs": list}
@@ -103,7 +104,7 @@ def measure(paths, *, repeat: int = 3, kernel: str = "python3", timeout: int = 6
             "start included", "machine": info, "chapters": chapters}
 
 
-def validate(data) -> dict:
+def check_timings(data) -> dict:
     """Return ``data`` if it has the schema :func:`measure` writes; raise ValueError otherwise."""
     if not isinstance(data, dict):
         raise ValueError(f"timings must be a JSON object, got {type(data).__name__}")
@@ -133,16 +134,16 @@ def validate(data) -> dict:
 
 
 def load(path) -> dict:
-    """Read and validate a timings file written by ``python -m rnnlab.timing``."""
+    """Read and validate a timings file written by ``python -m rnncourse.timing``."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no timings file at {path}; run `make timings` first")
-    return validate(json.loads(path.read_text(encoding="utf-8")))
+    return check_timings(json.loads(path.read_text(encoding="utf-8")))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m rnnlab.timing",
+        prog="python -m rnncourse.timing",
         description="Execute each chapter notebook in a fresh kernel and record its run time.")
     parser.add_argument("notebooks", nargs="*", type=Path,
                         help="notebooks to time (default: every NN_*.ipynb of --source)")

@@ -1,0 +1,138 @@
+"""Claims: every measured statement of the book, asserted on the numbers just computed (all
+chapters).
+
+The prose of a chapter says what a measurement shows; the cell right after it (collapsed in the
+book) checks that statement on the values the notebook has just computed::
+
+    claims.less("the worst LSTM seed solves the adding problem (test MSE)", worst, 0.05)
+    claims.greater("the best tanh seed stays near the baseline 1/6 (test MSE)", best, 0.14)
+    claims.between("E[tanh'(Z)] is about 0.61", e1, 0.60, 0.62)
+    claims.holds("the carousel block is diag(f_t) at every step", exact, "compared bit for bit")
+
+Each call prints one line with the value, the threshold and the *headroom*: how far the value
+is from failing, relative to the threshold (``(threshold - value) / |threshold|`` for
+:func:`less`, the mirror image for :func:`greater`, the nearer side for :func:`between`; a
+threshold of 0 counts as 1). A claim that does not hold raises :class:`ClaimFailed`, an
+``AssertionError`` whose message names the claim, so a failing notebook says which sentence of
+the book stopped being true, in nbval's report and in the book build's log.
+
+:func:`on_this_machine` records a fact about the machine the notebook runs on (which kernel
+PyTorch dispatches to, which layer is faster on this CPU): it prints what was measured and
+whether the statement holds here, and never fails, because on another CPU it may not.
+
+When the environment variable ``RNNLAB_CLAIMS_LOG`` names a file, every claim is also appended
+to it as one JSON line (with the process id, so the lines of one execution can be grouped):
+``python -m rnncourse.margins`` collects them over many executions and reports the smallest
+headroom of each claim.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+
+__all__ = ["ClaimFailed", "less", "greater", "between", "holds", "on_this_machine", "LOG_ENV"]
+
+#: The environment variable that names the file claims are appended to.
+LOG_ENV = "RNNLAB_CLAIMS_LOG"
+
+
+class ClaimFailed(AssertionError):
+    """A claim of the book does not hold on the numbers just computed; the message names it."""
+
+
+def _number(value, what: str, claim: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"claim {claim!r}: {what} must be a number, got "
+                        f"{type(value).__name__}") from None
+    return number
+
+
+def _check_text(text) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise TypeError(f"a claim needs a non-empty text saying what it checks, got {text!r}")
+    return text
+
+
+def _headroom(distance: float, threshold: float) -> float:
+    return distance / (abs(threshold) if threshold != 0 else 1.0)
+
+
+def _record(kind: str, text: str, ok: bool, value=None, threshold=None, headroom=None) -> None:
+    path = os.environ.get(LOG_ENV)
+    if not path:
+        return
+    line = {"claim": text, "kind": kind, "ok": ok, "value": value, "threshold": threshold,
+            "headroom": headroom, "pid": os.getpid()}
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(json.dumps(line) + "\n")
+
+
+def _compare(kind: str, text: str, value, op: str, threshold, *, fail: bool) -> float:
+    text = _check_text(text)
+    v = _number(value, "the measured value", text)
+    t = _number(threshold, "the threshold", text)
+    if math.isnan(v):
+        ok, room = False, float("nan")
+    elif op == "<":
+        ok, room = v < t, _headroom(t - v, t)
+    else:
+        ok, room = v > t, _headroom(v - t, t)
+    _record(kind, text, ok, v, t, room)
+    line = f"{text}: {v:.4g} {op} {t:.4g}"
+    if not ok and fail:
+        raise ClaimFailed(f"claim does not hold: {line} is false")
+    mark = "holds" if ok else "DOES NOT HOLD"
+    print(f"{mark}: {line} (headroom {room:.0%})" if ok else f"{mark} on this machine: {line}")
+    return v
+
+
+def less(text: str, value, threshold) -> float:
+    """Assert ``value < threshold`` for the claim ``text``; return ``value``."""
+    return _compare("less", text, value, "<", threshold, fail=True)
+
+
+def greater(text: str, value, threshold) -> float:
+    """Assert ``value > threshold`` for the claim ``text``; return ``value``."""
+    return _compare("greater", text, value, ">", threshold, fail=True)
+
+
+def between(text: str, value, low, high) -> float:
+    """Assert ``low < value < high`` for the claim ``text``; return ``value``."""
+    text = _check_text(text)
+    v = _number(value, "the measured value", text)
+    lo, hi = _number(low, "low", text), _number(high, "high", text)
+    if not lo < hi:
+        raise ValueError(f"claim {text!r}: low must be below high, got {lo} and {hi}")
+    ok = lo < v < hi
+    room = min(_headroom(v - lo, lo), _headroom(hi - v, hi)) if not math.isnan(v) else float("nan")
+    _record("between", text, ok, v, [lo, hi], room)
+    line = f"{text}: {lo:.4g} < {v:.4g} < {hi:.4g}"
+    if not ok:
+        raise ClaimFailed(f"claim does not hold: {line} is false")
+    print(f"holds: {line} (headroom {room:.0%})")
+    return v
+
+
+def holds(text: str, condition, detail: str = "") -> None:
+    """Assert an exact or logical fact (an identity, a bit-for-bit equality), which has no
+    headroom: ``condition`` must be true. ``detail`` says what was compared."""
+    text = _check_text(text)
+    ok = bool(condition)
+    _record("holds", text, ok)
+    suffix = f" ({detail})" if detail else ""
+    if not ok:
+        raise ClaimFailed(f"claim does not hold: {text}{suffix}")
+    print(f"holds: {text}{suffix}")
+
+
+def on_this_machine(text: str, value, op: str, threshold) -> bool:
+    """Record a fact about this machine's hardware or libraries, ``value op threshold`` with
+    ``op`` ``"<"`` or ``">"``: print what was measured and whether it holds here; never raise.
+    Returns whether it holds."""
+    if op not in ("<", ">"):
+        raise ValueError(f"op must be '<' or '>', got {op!r}")
+    v = _compare("machine", text, value, op, threshold, fail=False)
+    return v < float(threshold) if op == "<" else v > float(threshold)

@@ -1,0 +1,102 @@
+"""Unit tests of rnnlab.claims (asserted statements of the book) and rnnlab.seeds (spreads)."""
+import json
+
+import numpy as np
+import pytest
+
+from rnnlab import claims, seeds
+
+
+def test_a_claim_that_holds_prints_value_threshold_and_headroom(capsys):
+    assert claims.less("the error is small", 0.02, 0.05) == 0.02
+    assert claims.greater("the ratio is large", 300.0, 100.0) == 300.0
+    assert claims.between("about one half", 0.51, 0.4, 0.6) == 0.51
+    claims.holds("two tensors are equal", True, "bit for bit")
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "holds: the error is small: 0.02 < 0.05 (headroom 60%)"
+    assert out[1] == "holds: the ratio is large: 300 > 100 (headroom 200%)"
+    assert out[2] == "holds: about one half: 0.4 < 0.51 < 0.6 (headroom 15%)"
+    assert out[3] == "holds: two tensors are equal (bit for bit)"
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: claims.less("LSTM solves it", 0.07, 0.05), "claim does not hold: LSTM solves it: 0.07 < 0.05"),
+    (lambda: claims.greater("tanh stays", 0.1, 0.14), "tanh stays: 0.1 > 0.14 is false"),
+    (lambda: claims.between("near 0.61", 0.7, 0.6, 0.62), "near 0.61: 0.6 < 0.7 < 0.62 is false"),
+    (lambda: claims.holds("equal", False, "compared"), r"claim does not hold: equal \(compared\)"),
+    (lambda: claims.less("not a number", float("nan"), 1.0), "not a number: nan < 1"),
+])
+def test_a_claim_that_fails_raises_an_assertion_that_names_it(call, message):
+    with pytest.raises(claims.ClaimFailed, match=message) as info:
+        call()
+    assert isinstance(info.value, AssertionError)
+
+
+def test_a_machine_fact_is_reported_and_never_fails(capsys):
+    assert claims.on_this_machine("the GRU step is slower", 1.6, ">", 1.0) is True
+    assert claims.on_this_machine("the GRU step is slower", 0.9, ">", 1.0) is False
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("holds: the GRU step is slower: 1.6 > 1")
+    assert out[1] == "DOES NOT HOLD on this machine: the GRU step is slower: 0.9 > 1"
+
+
+def test_claims_are_logged_as_json_lines_when_asked(tmp_path, monkeypatch):
+    log = tmp_path / "claims.jsonl"
+    monkeypatch.setenv(claims.LOG_ENV, str(log))
+    claims.less("small", 1.0, 4.0)
+    claims.between("inside", 5.0, 0.0, 10.0)
+    with pytest.raises(claims.ClaimFailed):
+        claims.greater("big", 1.0, 2.0)
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(d["claim"], d["kind"], d["ok"]) for d in lines] == [
+        ("small", "less", True), ("inside", "between", True), ("big", "greater", False)]
+    assert lines[0]["headroom"] == pytest.approx(0.75) and lines[1]["threshold"] == [0.0, 10.0]
+    assert lines[1]["headroom"] == pytest.approx(0.5) and all(d["pid"] > 0 for d in lines)
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: claims.less("", 1, 2), TypeError, "non-empty text"),
+    (lambda: claims.less("x", "small", 2), TypeError, "measured value must be a number"),
+    (lambda: claims.greater("x", 1, None), TypeError, "threshold must be a number"),
+    (lambda: claims.between("x", 1, 2, 1), ValueError, "low must be below high"),
+    (lambda: claims.on_this_machine("x", 1, ">=", 1), ValueError, "op must be"),
+])
+def test_bad_claims_are_rejected_with_a_clear_error(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_run_and_spread_over_seeds():
+    results = seeds.run(lambda seed: seed * 2.0, seeds=[0, 1, 2, 3])
+    assert results == {0: 0.0, 1: 2.0, 2: 4.0, 3: 6.0}
+    s = seeds.spread(results)
+    assert (s.n, s.mean, s.min, s.max) == (4, 3.0, 0.0, 6.0)
+    assert s.std == pytest.approx(np.std([0, 2, 4, 6], ddof=1))
+    assert str(seeds.spread([1.0, 3.0])) == "2 ± 1.41 [1, 3]"
+    assert seeds.spread([5.0]).std == 0.0
+    assert seeds.SEEDS == (0, 1, 2, 3, 4)
+
+
+def test_wins_pairs_results_by_seed_and_table_lists_every_method():
+    a, b = {0: 1.0, 1: 5.0, 2: 2.0}, {2: 3.0, 1: 4.0, 0: 2.0}
+    assert seeds.wins(a, b) == 2 and seeds.wins(b, a) == 1
+    assert seeds.wins([1, 2, 3], [2, 2, 2]) == 1
+    table = seeds.table({"LSTM": [0.01, 0.03], "GRU": [0.02, 0.02]}, fmt=".2f", header="test MSE")
+    assert table.splitlines() == ["| | test MSE: mean ± std [min, max] | seeds |", "|---|---|---|",
+                                  "| LSTM | 0.02 ± 0.01 [0.01, 0.03] | 2 |",
+                                  "| GRU | 0.02 ± 0.00 [0.02, 0.02] | 2 |"]
+
+
+@pytest.mark.parametrize("call, exc, match", [
+    (lambda: seeds.run(3), TypeError, "experiment must be a function"),
+    (lambda: seeds.run(lambda s: s, seeds=[]), ValueError, "at least one seed"),
+    (lambda: seeds.run(lambda s: s, seeds=[-1]), ValueError, "seed must be >= 0"),
+    (lambda: seeds.spread([]), ValueError, "non-empty 1-D"),
+    (lambda: seeds.spread(["a"]), TypeError, "results must be numbers"),
+    (lambda: seeds.wins({0: 1}, {1: 1}), ValueError, "same seeds"),
+    (lambda: seeds.wins([1, 2], [1]), ValueError, "one value per seed"),
+    (lambda: seeds.table({}), TypeError, "non-empty dict"),
+])
+def test_bad_seed_inputs_are_rejected_with_a_clear_error(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
