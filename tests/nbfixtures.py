@@ -13,7 +13,6 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from rnncourse import notebooks as nbt
-from rnncourse import student
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob(nbt.CHAPTER_GLOB))
@@ -23,25 +22,24 @@ SETUP = '''\
 import types
 from rnnlab.checks import _core
 
-def _square_check(fn):
-    try:
-        got = [_core.call_student(fn, x) for x in (0, 3, -2)]
-    except _core.NotAttempted:
-        return _core.todo("square", "square(x)")
+@_core.check("square(x)")
+def square(fn):
+    got = [_core.call_student(fn, x) for x in (0, 3, -2)]
     if got != [0, 9, 4]:
-        _core.fail("square", f"square(3) gave {got[1]}, expected 9")
-    return _core.passed("square", "3 cases")
+        _core.fail(f"square(3) gave {got[1]}, expected 9")
+    return "3 cases"
 
-checks = types.SimpleNamespace(square=_square_check)'''
+checks = types.SimpleNamespace(square=square)'''
 SOLUTION_CODE = "def square(x):\n    return x * x  # the reference answer"
 SOLUTION_TEXT = "Multiplying a number by itself is the unique secret explanation."
 
 
 GOOD_TIMINGS = {
-    "schema": 1, "date": "2026-01-01T00:00:00+00:00", "repeat": 1, "kernel": "python3",
+    "schema": 2, "date": "2026-01-01T00:00:00+00:00", "repeat": 1, "kernel": "python3",
     "machine": {"cpu_model": "x", "cpu_cores": 2, "torch_threads": 2, "python": "3.11",
                 "torch": "2", "platform": "Linux", "load_average": []},
-    "chapters": [{"notebook": "01_a.ipynb", "title": "A", "seconds": 3, "runs": [3.0]}]}
+    "chapters": [{"notebook": "01_a.ipynb", "title": "A", "seconds": 3, "import_seconds": 1.0,
+                  "work_seconds": 2.0, "cpu_seconds": 2.5, "runs": [3.0], "import_runs": [1.0]}]}
 
 
 def exercise(label: str, title: str) -> str:
@@ -58,7 +56,8 @@ def synthetic() -> dict:
         new_code_cell("print('model answer kept away')", metadata={"tags": ["solution"]}),
         new_markdown_cell("## Exercises"),
         new_markdown_cell(exercise("ex-99-1", "Square a number (★, 5 min)")),
-        new_code_cell('# starter: ex-99-1\ndef square(x):\n    raise NotImplementedError("square")'),
+        new_code_cell('# starter: ex-99-1\ndef square(x):\n'
+                      '    raise NotImplementedError("square")'),
         new_markdown_cell(sol_start % "ex-99-1"),
         new_code_cell(SOLUTION_CODE, metadata={"tags": ["solution"]}),
         new_markdown_cell(SOLUTION_TEXT),

@@ -1,29 +1,44 @@
-"""Unit tests of rnnlab.checks.ch01: references pass, stubs are TODO, typical mistakes get hints."""
+"""Unit tests of rnnlab.checks.ch01: correct answers pass on the visible and hidden cases, stubs
+are TODO, typical mistakes get their hint, answers hard-coded for the visible cases fail."""
 import math
 
 import numpy as np
 import pytest
 import torch
+from test_checks_core import HIDDEN, MISTAKE_SEEDS, SEEDS, replaying, visible_outputs
 from torch import nn
 
-from rnnlab import checks
 from rnnlab.checks import CheckFailed, ch01
+from rnnlab.checks._core import STRICT_ENV
 
-# -- ex-01-2: unroll two steps by hand ----------------------------------------------------------
+
+@pytest.fixture(autouse=True)
+def lenient(monkeypatch):
+    """A TODO prints and returns, as in a student's notebook (conftest.py sets strict mode)."""
+    monkeypatch.setenv(STRICT_ENV, "0")
+
+
+def _todo(*args, **kwargs):
+    raise NotImplementedError("fill in")
+
+
+# -- ex-01-1: unroll two steps by hand ------------------------------------------------------
 E = ch01.UNROLL_EXAMPLE
 H1 = math.tanh(E["w_xh"] * E["x"][0])
 H2 = math.tanh(E["w_xh"] * E["x"][1] + E["w_hh"] * H1)
 
 
-def test_unroll_reference_passes_also_rounded(capsys):
-    assert checks.unroll_two_steps(H1, H2).status == "passed"
-    assert checks.unroll_two_steps(round(H1, 3), round(H2, 3))
+@pytest.mark.parametrize("seed", SEEDS)
+def test_unroll_passes_exact_and_rounded_answers_and_ignores_the_seed(seed, capsys):
+    exact = ch01.unroll_two_steps(H1, H2, seed=seed)
+    assert exact.status == "passed" and ch01.unroll_two_steps(round(H1, 3), round(H2, 3), seed=seed)
+    assert exact.message == ch01.unroll_two_steps(H1, H2).message
     assert capsys.readouterr().out.startswith("PASSED unroll_two_steps")
 
 
 @pytest.mark.parametrize("h1, h2", [(None, None), (H1, None), (..., H2)])
 def test_unroll_placeholders_are_todo(h1, h2, capsys):
-    assert checks.unroll_two_steps(h1, h2).status == "todo"
+    assert ch01.unroll_two_steps(h1, h2).status == "todo"
     assert "TODO unroll_two_steps" in capsys.readouterr().out
 
 
@@ -38,53 +53,20 @@ def test_unroll_placeholders_are_todo(h1, h2, capsys):
     ("a", H2, "should be numbers"),
 ])
 def test_unroll_mistakes_get_hints(h1, h2, hint):
-    with pytest.raises(CheckFailed, match=hint):
-        checks.unroll_two_steps(h1, h2)
+    with pytest.raises(CheckFailed, match="^unroll_two_steps: .*" + hint):
+        ch01.unroll_two_steps(h1, h2)
 
 
-# -- ex-01-1: parameter count -----------------------------------------------------------------
-def count(D, H, O, L):
+# -- ex-01-2: parameter count; ex-01-3: the forward loop ------------------------------------
+def count(D, H, O, L):  # noqa: E741
     return L * (H * H + 2 * H) + H * D + (L - 1) * H * H + O * H + O
 
 
-def test_count_reference_passes():
-    assert checks.rnn_param_count(count).status == "passed"
-    assert checks.rnn_param_count(lambda *a: float(count(*a))).status == "passed"
+def count_by_torch(D, H, O, L):  # noqa: E741
+    return sum(p.numel() for m in (nn.RNN(D, H, num_layers=L), nn.Linear(H, O))
+               for p in m.parameters())
 
 
-def test_count_by_instantiating_also_passes():
-    def by_torch(D, H, O, L):
-        return sum(p.numel() for m in (nn.RNN(D, H, num_layers=L), nn.Linear(H, O))
-                   for p in m.parameters())
-    assert checks.rnn_param_count(by_torch)
-
-
-def test_count_stub_is_todo(capsys):
-    def stub(D, H, O, L):
-        raise NotImplementedError("count the parameters")
-    assert checks.rnn_param_count(stub).status == "todo"
-    assert checks.rnn_param_count(lambda *a: None).status == "todo"
-    assert "TODO rnn_param_count" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("wrong, hint", [
-    (lambda D, H, O, L: count(D, H, O, L) - L * H, "two bias vectors per layer"),
-    (lambda D, H, O, L: count(D, H, O, L) + L * H, "three bias vectors"),
-    (lambda D, H, O, L: count(D, H, O, L) - O * H - O, "add the linear read-out"),
-    (lambda D, H, O, L: count(D, H, O, L) - O, "also has O biases"),
-    (lambda D, H, O, L: count(D, H, O, L) - L * H * H, "recurrent matrix W_hh"),
-    (lambda D, H, O, L: L * (H * D + H * H + 2 * H) + O * H + O, "not the input"),
-    (lambda D, H, O, L: count(D, H, O, 1), "counted one layer"),
-    (lambda D, H, O, L: 7, "write the count as a sum"),
-    (lambda D, H, O, L: 2.5, "return an integer"),
-    (lambda D, H, O, L: "many", "return an integer"),
-])
-def test_count_mistakes_get_hints(wrong, hint):
-    with pytest.raises(CheckFailed, match=hint):
-        checks.rnn_param_count(wrong)
-
-
-# -- ex-01-3: the forward loop ----------------------------------------------------------------
 def loop(x, W_xh, W_hh, b_h, h0):
     h, hs = h0, []
     for t in range(x.shape[1]):
@@ -93,22 +75,56 @@ def loop(x, W_xh, W_hh, b_h, h0):
     return np.stack(hs, axis=1)
 
 
-def test_loop_reference_passes(capsys):
-    assert checks.rnn_forward_loop(loop).status == "passed"
-    assert "PASSED rnn_forward_loop" in capsys.readouterr().out
+CORRECT = {
+    "count": (ch01.rnn_param_count, count),
+    "count as a float": (ch01.rnn_param_count, lambda *a: float(count(*a))),
+    "count by instantiating": (ch01.rnn_param_count, count_by_torch),
+    "loop": (ch01.rnn_forward_loop, loop),
+    "loop returning a tensor": (ch01.rnn_forward_loop, lambda *a: torch.from_numpy(loop(*a))),
+}
 
 
-def test_loop_torch_answer_passes():
-    def torch_loop(x, W_xh, W_hh, b_h, h0):
-        return torch.from_numpy(loop(x, W_xh, W_hh, b_h, h0))
-    assert checks.rnn_forward_loop(torch_loop)
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("label", list(CORRECT))
+def test_correct_answers_pass_on_visible_and_hidden_cases(label, seed, capsys):
+    check, answer = CORRECT[label]
+    assert check(answer, seed=seed).status == "passed"
+    assert capsys.readouterr().out.startswith(f"PASSED {check.__name__}: ")
 
 
-def test_loop_stub_is_todo():
-    def stub(x, W_xh, W_hh, b_h, h0):
-        raise NotImplementedError("write the loop")
-    assert checks.rnn_forward_loop(stub).status == "todo"
-    assert checks.rnn_forward_loop(lambda *a: None).status == "todo"
+@pytest.mark.parametrize("check", [ch01.rnn_param_count, ch01.rnn_forward_loop])
+@pytest.mark.parametrize("starter", [_todo, lambda *a: None], ids=["raises", "returns None"])
+def test_unfilled_starters_are_todo(check, starter, capsys):
+    assert check(starter).status == "todo"
+    assert f"TODO {check.__name__}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("check, reference", [(ch01.rnn_param_count, count),
+                                              (ch01.rnn_forward_loop, loop)])
+def test_answers_hard_coded_for_the_visible_cases_fail_on_hidden_ones(check, reference):
+    outputs = visible_outputs(check, reference)
+    assert check(replaying(outputs)).status == "passed"
+    for seed in HIDDEN:
+        with pytest.raises(CheckFailed, match=f"^{check.__name__}: "):
+            check(replaying(outputs), seed=seed)
+
+
+@pytest.mark.parametrize("seed", MISTAKE_SEEDS)
+@pytest.mark.parametrize("wrong, hint", [       # K is the read-out size O
+    (lambda D, H, K, L: count(D, H, K, L) - L * H, "two bias vectors per layer"),
+    (lambda D, H, K, L: count(D, H, K, L) + L * H, "three bias vectors"),
+    (lambda D, H, K, L: count(D, H, K, L) - K * H - K, "add the linear read-out"),
+    (lambda D, H, K, L: count(D, H, K, L) - K, "also has O biases"),
+    (lambda D, H, K, L: count(D, H, K, L) - L * H * H, "recurrent matrix W_hh"),
+    (lambda D, H, K, L: L * (H * D + H * H + 2 * H) + K * H + K, "not the input"),
+    (lambda D, H, K, L: count(D, H, K, 1), "counted one layer"),
+    (lambda D, H, K, L: 7, "write the count as a sum"),
+    (lambda D, H, K, L: 2.5, "return an integer"),
+    (lambda D, H, K, L: "many", "return an integer"),
+])
+def test_count_mistakes_get_hints(wrong, hint, seed):
+    with pytest.raises(CheckFailed, match=hint):
+        ch01.rnn_param_count(wrong, seed=seed)
 
 
 def no_update(x, W_xh, W_hh, b_h, h0):
@@ -128,14 +144,6 @@ def linear(x, W_xh, W_hh, b_h, h0):
     return np.stack(hs, axis=1)
 
 
-def from_zeros(x, W_xh, W_hh, b_h, h0):
-    return loop(x, W_xh, W_hh, b_h, np.zeros_like(h0))
-
-
-def untransposed_W_hh(x, W_xh, W_hh, b_h, h0):
-    return loop(x, W_xh, W_hh.T, b_h, h0)
-
-
 def untransposed_W_xh(x, W_xh, W_hh, b_h, h0):
     h, hs = h0, []
     for t in range(x.shape[1]):
@@ -148,40 +156,44 @@ def time_major(x, W_xh, W_hh, b_h, h0):
     return loop(x, W_xh, W_hh, b_h, h0).transpose(1, 0, 2)
 
 
-def list_of_steps(x, W_xh, W_hh, b_h, h0):
-    return list(time_major(x, W_xh, W_hh, b_h, h0))
-
-
 def last_step_wrong(x, W_xh, W_hh, b_h, h0):
     hs = loop(x, W_xh, W_hh, b_h, h0)
     hs[:, -1] *= 0.5
     return hs
 
 
-def doubled(x, W_xh, W_hh, b_h, h0):
-    return 2 * loop(x, W_xh, W_hh, b_h, h0)
-
-
-def a_dict(x, W_xh, W_hh, b_h, h0):
-    return {"h": 1}
-
-
+@pytest.mark.parametrize("seed", MISTAKE_SEEDS)
 @pytest.mark.parametrize("wrong, hint", [
     (no_update, "every step starts from h0"),
     (shifted, "off by one"),
     (linear, "apply tanh"),
-    (from_zeros, "from the given h0, not zeros"),
-    (untransposed_W_hh, r"h @ W_hh.T .*not h @ W_hh"),
+    (lambda x, W_xh, W_hh, b_h, h0: loop(x, W_xh, W_hh, b_h, 0 * h0), "given h0, not zeros"),
+    (lambda x, W_xh, W_hh, b_h, h0: loop(x, W_xh, W_hh.T, b_h, h0), r"h @ W_hh.T .*not h @ W_hh"),
     (untransposed_W_xh, "raised ValueError.*x_t @ W_xh.T"),
     (time_major, r"\(T, B, H\), time first"),
-    (list_of_steps, r"\(T, B, H\), time first"),
-    (last_step_wrong, "wrong from time step 4 on"),
-    (doubled, "constant factor of 2"),
-    (a_dict, "as one array"),
+    (lambda *a: list(time_major(*a)), r"\(T, B, H\), time first"),
+    (lambda *a: 2 * loop(*a), "constant factor of 2"),
+    (lambda *a: {"h": 1}, "as one array"),
 ])
-def test_loop_mistakes_get_hints(wrong, hint):
+def test_loop_mistakes_get_hints(wrong, hint, seed):
     with pytest.raises(CheckFailed, match=hint):
-        checks.rnn_forward_loop(wrong)
+        ch01.rnn_forward_loop(wrong, seed=seed)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_loop_hint_names_the_first_wrong_time_step(seed):
+    T = ch01._forward_cases(seed)[0][0].shape[1]          # the first case's length
+    with pytest.raises(CheckFailed, match=f"case 1: the hidden states is wrong from time step "
+                                          f"{T - 1} on \\(1 of {T} steps differ\\)"):
+        ch01.rnn_forward_loop(last_step_wrong, seed=seed)
+
+
+def test_hidden_loop_cases_keep_what_the_visible_ones_test():
+    for seed in SEEDS:
+        (x1, W_xh, *_, h01), (x2, *_), (x3, *_, h03) = ch01._forward_cases(seed)
+        B, T, D = x1.shape
+        assert W_xh.shape[0] != D and T != B and np.any(h01)         # D != H, T != B
+        assert x2.shape[1] == 1 and x3.shape[0] == 1 and not np.any(h03)
 
 
 def test_checks_do_not_modify_the_cases():
@@ -189,5 +201,5 @@ def test_checks_do_not_modify_the_cases():
         W_hh *= 0  # a learner's in-place edit must not change the next case's reference
         return loop(x, W_xh, W_hh, b_h, h0)
     with pytest.raises(CheckFailed):
-        checks.rnn_forward_loop(mutating)
-    assert checks.rnn_forward_loop(loop)
+        ch01.rnn_forward_loop(mutating)
+    assert ch01.rnn_forward_loop(loop)

@@ -1,17 +1,26 @@
-"""Unit tests of rnnlab.checks.ch04: each check passes the reference, says TODO for an
-unfilled starter, and gives each typical wrong answer its own hint."""
+"""Unit tests of rnnlab.checks.ch04: each check passes the reference on the visible and hidden
+cases, says TODO for an unfilled starter, gives each typical wrong answer its own hint, and
+fails an answer hard-coded for the visible cases on hidden ones."""
 import pytest
 import torch
+from test_checks_core import HIDDEN, MISTAKE_SEEDS, SEEDS, replaying, visible_outputs
 
 from rnnlab.checks import CheckFailed, ch04
+from rnnlab.checks._core import STRICT_ENV
 from rnnlab.gated import LSTMCell
+
+
+@pytest.fixture(autouse=True)
+def lenient(monkeypatch):
+    """A TODO prints and returns, as in a student's notebook (conftest.py sets strict mode)."""
+    monkeypatch.setenv(STRICT_ENV, "0")
 
 
 def _todo(*args, **kwargs):
     raise NotImplementedError("fill in")
 
 
-# -- ex-04-1 -----------------------------------------------------------------------------------
+# -- the references ---------------------------------------------------------------------------
 G = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
@@ -19,24 +28,6 @@ def count_ref(kind, D, H):
     return G[kind] * (H * D + H * H + 2 * H)
 
 
-@pytest.mark.parametrize("fn, hint", [
-    (lambda k, D, H: G[k] * (H * D + H * H + H), "one bias per gate"),
-    (lambda k, D, H: G[k] * (H * D + H * H), "biases are missing"),
-    (lambda k, D, H: G[k] * (H * D + H + 2 * H), "count H\\*H per gate"),
-    (lambda k, D, H: (3 if k == "lstm" else G[k]) * (H * D + H * H + 2 * H), "G = 4 blocks"),
-    (lambda k, D, H: count_ref(k, D, H) + 1, "expected"),
-])
-def test_param_count_wrong(fn, hint):
-    with pytest.raises(CheckFailed, match=hint):
-        ch04.param_count(fn)
-
-
-def test_param_count_reference_and_todo():
-    assert ch04.param_count(count_ref).status == "passed"
-    assert ch04.param_count(_todo).status == "todo"
-
-
-# -- ex-04-2 -----------------------------------------------------------------------------------
 def peep_ref(x_t, h_prev, c_prev, W_x, W_h, b, p_i, p_f, p_o, *, o_sees="c", swap=False,
              order="ifgo"):
     a = dict(zip(order, (x_t @ W_x.T + h_prev @ W_h.T + b).chunk(4, dim=1)))
@@ -48,39 +39,6 @@ def peep_ref(x_t, h_prev, c_prev, W_x, W_h, b, p_i, p_f, p_o, *, o_sees="c", swa
     return o * torch.tanh(c), c
 
 
-def test_peephole_with_zero_peepholes_is_an_lstm_step():
-    args, _ = ch04._lstm_case(0)
-    H = args["h_prev"].shape[1]
-    cell = LSTMCell(2, H).double()
-    with torch.no_grad():
-        cell.W_x.copy_(args["W_x"]), cell.W_h.copy_(args["W_h"]), cell.b.copy_(args["b"])
-    z = torch.zeros(H, dtype=torch.float64)
-    h, c = peep_ref(**args, p_i=z, p_f=z, p_o=z)
-    want_h, want_c = cell(args["x_t"], (args["h_prev"], args["c_prev"]))
-    assert torch.allclose(h, want_h) and torch.allclose(c, want_c)
-
-
-@pytest.mark.parametrize("fn, hint", [
-    (lambda *a, **k: peep_ref(*a, **k, o_sees="c_prev"), "new cell c_t"),
-    (lambda *a, **k: peep_ref(*a, **k, swap=True), "swapped"),
-    (lambda *a, **k: peep_ref(*a, **{**k, "p_f": 0 * k["p_f"]}), "forget gate has no peephole"),
-    (lambda *a, **k: peep_ref(*a, **{**k, "p_i": 0 * k["p_i"]}), "input gate has no peephole"),
-    (lambda *a, **k: peep_ref(*a, **{**k, "p_o": 0 * k["p_o"]}), "output gate has no peephole"),
-    (lambda *a, **k: peep_ref(*a, **k, order="figo"), "all peepholes zero"),
-    (lambda *a, **k: peep_ref(*a, **k)[0], "return a pair"),
-    (lambda *a, **k: (peep_ref(*a, **k)[0][:, :2], peep_ref(*a, **k)[1]), "shape"),
-])
-def test_peephole_wrong(fn, hint):
-    with pytest.raises(CheckFailed, match=hint):
-        ch04.peephole_lstm_step(fn)
-
-
-def test_peephole_reference_and_todo():
-    assert ch04.peephole_lstm_step(peep_ref).status == "passed"
-    assert ch04.peephole_lstm_step(_todo).status == "todo"
-
-
-# -- ex-04-3 -----------------------------------------------------------------------------------
 def cifg_ref(x_t, h_prev, c_prev, W_x, W_h, b, *, mistake=""):
     a_i, a_g, a_o = (x_t @ W_x.T + h_prev @ W_h.T + b).chunk(3, dim=1)
     i, g, o = torch.sigmoid(a_i), torch.tanh(a_g), torch.sigmoid(a_o)
@@ -91,20 +49,6 @@ def cifg_ref(x_t, h_prev, c_prev, W_x, W_h, b, *, mistake=""):
     return o * torch.tanh(c), c
 
 
-@pytest.mark.parametrize("mistake, hint", [
-    ("f=i", "1 - i, not i"), ("no i", "scaled by the input gate"), ("o sigmoid c", "h .*differs"),
-])
-def test_cifg_wrong(mistake, hint):
-    with pytest.raises(CheckFailed, match=hint):
-        ch04.cifg_lstm_step(lambda *a, **k: cifg_ref(*a, **k, mistake=mistake))
-
-
-def test_cifg_reference_and_todo():
-    assert ch04.cifg_lstm_step(cifg_ref).status == "passed"
-    assert ch04.cifg_lstm_step(_todo).status == "todo"
-
-
-# -- ex-04-5 -----------------------------------------------------------------------------------
 def backward_by_autograd(a, c_prev, dh, dc):
     a, c_prev = a.clone().requires_grad_(True), c_prev.clone().requires_grad_(True)
     a_i, a_f, a_g, a_o = a.chunk(4, dim=1)
@@ -114,26 +58,102 @@ def backward_by_autograd(a, c_prev, dh, dc):
     return da, dc_prev
 
 
-def test_backward_reference_equals_autograd():
-    g = torch.Generator().manual_seed(0)
-    a, c_prev, dh, dc = (torch.randn(*s, generator=g, dtype=torch.float64)
-                         for s in ((3, 16), (3, 4), (3, 4), (3, 4)))
-    for got, want in zip(ch04._backward_ref(a, c_prev, dh, dc),
-                         backward_by_autograd(a, c_prev, dh, dc)):
-        assert torch.allclose(got, want, rtol=1e-12, atol=1e-14)
+REFERENCES = {ch04.param_count: count_ref, ch04.peephole_lstm_step: peep_ref,
+              ch04.cifg_lstm_step: cifg_ref, ch04.lstm_step_backward: backward_by_autograd}
+_IDS = [check.__name__ for check in REFERENCES]
 
 
-@pytest.mark.parametrize("variant, hint", [
-    ("no tanh'", "tanh'\\(c\\)"), ("no dh", "path through h_t is missing"),
-    ("sigmoid g", "1 - g\\*\\*2"), ("no f", "forget gate f"),
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("check, reference", REFERENCES.items(), ids=_IDS)
+def test_references_pass_on_visible_and_hidden_cases(check, reference, seed, capsys):
+    assert check(reference, seed=seed).status == "passed"
+    assert capsys.readouterr().out.startswith(f"PASSED {check.__name__}: ")
+
+
+@pytest.mark.parametrize("check", REFERENCES, ids=_IDS)
+def test_unfilled_starters_are_todo(check, capsys):
+    assert check(_todo).status == "todo"
+    assert f"TODO {check.__name__}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("check, reference", REFERENCES.items(), ids=_IDS)
+def test_answers_hard_coded_for_the_visible_cases_fail_on_hidden_ones(check, reference):
+    outputs = visible_outputs(check, reference)
+    assert check(replaying(outputs)).status == "passed"
+    for seed in HIDDEN:
+        with pytest.raises(CheckFailed, match=f"^{check.__name__}: "):
+            check(replaying(outputs), seed=seed)
+
+
+# -- ex-04-1 -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", MISTAKE_SEEDS)
+@pytest.mark.parametrize("fn, hint", [
+    (lambda k, D, H: G[k] * (H * D + H * H + H), "one bias per gate"),
+    (lambda k, D, H: G[k] * (H * D + H * H), "biases are missing"),
+    (lambda k, D, H: G[k] * (H * D + H + 2 * H), "count H\\*H per gate"),
+    (lambda k, D, H: (3 if k == "lstm" else G[k]) * (H * D + H * H + 2 * H), "G = 4 blocks"),
+    (lambda k, D, H: count_ref(k, D, H) + 1, "expected"),
 ])
-def test_backward_wrong(variant, hint):
+def test_param_count_wrong(fn, hint, seed):
     with pytest.raises(CheckFailed, match=hint):
-        ch04.lstm_step_backward(lambda a, c, dh, dc: ch04._backward_ref(a, c, dh, dc, variant))
+        ch04.param_count(fn, seed=seed)
 
 
-def test_backward_reference_and_todo():
-    assert ch04.lstm_step_backward(backward_by_autograd).status == "passed"
-    assert ch04.lstm_step_backward(_todo).status == "todo"
-    with pytest.raises(CheckFailed, match="return a pair"):
-        ch04.lstm_step_backward(lambda a, c, dh, dc: a)
+# -- ex-04-2 -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", SEEDS)
+def test_peephole_cases_with_zero_peepholes_are_lstm_steps(seed):
+    for args, _ in ch04._lstm_cases(seed):
+        D, H = args["x_t"].shape[1], args["h_prev"].shape[1]
+        cell = LSTMCell(D, H).double()
+        with torch.no_grad():
+            cell.W_x.copy_(args["W_x"]), cell.W_h.copy_(args["W_h"]), cell.b.copy_(args["b"])
+        z = torch.zeros(H, dtype=torch.float64)
+        h, c = peep_ref(**args, p_i=z, p_f=z, p_o=z)
+        want_h, want_c = cell(args["x_t"], (args["h_prev"], args["c_prev"]))
+        assert torch.allclose(h, want_h) and torch.allclose(c, want_c)
+
+
+@pytest.mark.parametrize("seed", MISTAKE_SEEDS)
+@pytest.mark.parametrize("fn, hint", [
+    (lambda *a, **k: peep_ref(*a, **k, o_sees="c_prev"), "new cell c_t"),
+    (lambda *a, **k: peep_ref(*a, **k, swap=True), "swapped"),
+    (lambda *a, **k: peep_ref(*a, **{**k, "p_f": 0 * k["p_f"]}), "forget gate has no peephole"),
+    (lambda *a, **k: peep_ref(*a, **{**k, "p_i": 0 * k["p_i"]}), "input gate has no peephole"),
+    (lambda *a, **k: peep_ref(*a, **{**k, "p_o": 0 * k["p_o"]}), "output gate has no peephole"),
+    (lambda *a, **k: peep_ref(*a, **k, order="figo"), "all peepholes zero"),
+    (lambda *a, **k: peep_ref(*a, **k)[0], "return a pair"),
+    (lambda *a, **k: (peep_ref(*a, **k)[0][:, :-1], peep_ref(*a, **k)[1]), "shape"),
+])
+def test_peephole_wrong(fn, hint, seed):
+    with pytest.raises(CheckFailed, match=hint):
+        ch04.peephole_lstm_step(fn, seed=seed)
+
+
+# -- ex-04-3 -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", MISTAKE_SEEDS)
+@pytest.mark.parametrize("mistake, hint", [
+    ("f=i", "1 - i, not i"), ("no i", "scaled by the input gate"), ("o sigmoid c", "h .*differs"),
+])
+def test_cifg_wrong(mistake, hint, seed):
+    with pytest.raises(CheckFailed, match=hint):
+        ch04.cifg_lstm_step(lambda *a, **k: cifg_ref(*a, **k, mistake=mistake), seed=seed)
+
+
+# -- ex-04-5 -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", SEEDS)
+def test_backward_reference_of_the_check_equals_autograd(seed):
+    for case in ch04._backward_cases(seed):
+        for got, want in zip(ch04._backward_ref(*case), backward_by_autograd(*case)):
+            assert torch.allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("seed", MISTAKE_SEEDS)
+@pytest.mark.parametrize("fn, hint", [
+    *[(lambda a, c, dh, dc, v=v: ch04._backward_ref(a, c, dh, dc, v), hint) for v, hint in [
+        ("no tanh'", "tanh'\\(c\\)"), ("no dh", "path through h_t is missing"),
+        ("sigmoid g", "1 - g\\*\\*2"), ("no f", "forget gate f")]],
+    (lambda a, c, dh, dc: a, "return a pair"),
+])
+def test_backward_wrong(fn, hint, seed):
+    with pytest.raises(CheckFailed, match=hint):
+        ch04.lstm_step_backward(fn, seed=seed)

@@ -1,11 +1,54 @@
-"""The protocol every exercise check follows (rnnlab.checks._core)."""
+"""The protocol every exercise check follows (rnnlab.checks._core): the helpers, the ``check``
+decorator, and what all the chapters' checks share (exported, a validated keyword-only seed).
+
+Also the helpers the chapter tests share: the seeds they run (``SEEDS``, ``HIDDEN``,
+``MISTAKE_SEEDS``) and an answer hard-coded to reproduce a check's visible cases
+(``visible_outputs``, ``replaying``).
+"""
+import copy
+import inspect
+import itertools
+
 import numpy as np
 import pytest
 import torch
 
+from rnnlab import checks
 from rnnlab.checks import _core as core
+from rnnlab.checks import ch01, ch02, ch03, ch04, ch05, ch06
+
+MODULES = (ch01, ch02, ch03, ch04, ch05, ch06)
+ALL_CHECKS = [getattr(m, n) for m in MODULES for n in m.__all__ if callable(getattr(m, n))]
+SEEDS = (0, 1, 2)          # the visible cases (0) and two hidden draws
+HIDDEN = SEEDS[1:]
+MISTAKE_SEEDS = SEEDS[:2]  # a typical mistake gets its hint on the visible and a hidden draw
 
 
+def visible_outputs(check, reference) -> list:
+    """What ``reference`` returns on the check's visible cases (seed 0), call by call."""
+    outputs = []
+
+    def recorder(*args, **kwargs):
+        outputs.append(copy.deepcopy(reference(*args, **kwargs)))
+        return outputs[-1]
+    assert check(recorder).status == "passed"
+    return outputs
+
+
+def replaying(outputs: list):
+    """An answer that ignores its inputs and returns ``outputs`` in order, again and again: a
+    learner who copied the expected values of the visible cases."""
+    calls = itertools.count()
+    return lambda *args, **kwargs: copy.deepcopy(outputs[next(calls) % len(outputs)])
+
+
+@pytest.fixture(autouse=True)
+def lenient(monkeypatch):
+    """A TODO prints and returns, as in a student's notebook (conftest.py sets strict mode)."""
+    monkeypatch.setenv(core.STRICT_ENV, "0")
+
+
+# -- the helpers -----------------------------------------------------------------------------
 def test_passed_and_todo_print_their_line_and_say_their_status(capsys):
     ok = core.passed("demo", "3 cases")
     assert bool(ok) and ok.status == "passed"
@@ -20,17 +63,22 @@ def test_a_result_shows_nothing_more_in_a_notebook():
     assert core.CheckResult("x", "passed", "m")._ipython_display_() is None
 
 
-def test_call_student_turns_not_implemented_into_not_attempted():
+def test_call_student_turns_not_implemented_into_not_attempted_and_wants_a_function():
     def stub():
         raise NotImplementedError("fill me in")
     with pytest.raises(core.NotAttempted):
         core.call_student(stub)
     with pytest.raises(TypeError, match="expected your function"):
         core.call_student(3)
-    assert core.is_placeholder(None) and core.is_placeholder(...) and not core.is_placeholder(0)
 
 
-def test_as_float_array_and_matches_accept_numpy_and_torch():
+@pytest.mark.parametrize("value, placeholder", [(None, True), (..., True), (0, False),
+                                                ("", False), ([], False)])
+def test_is_placeholder_means_none_or_ellipsis_only(value, placeholder):
+    assert core.is_placeholder(value) is placeholder
+
+
+def test_as_float_array_and_matches_take_numpy_and_torch_and_reject_the_rest():
     assert core.as_float_array("abc") is None
     t = torch.arange(3.0, requires_grad=True) * 1
     assert np.array_equal(core.as_float_array(t), [0.0, 1.0, 2.0])
@@ -39,25 +87,155 @@ def test_as_float_array_and_matches_accept_numpy_and_torch():
     assert not core.matches("abc", np.arange(3.0))
 
 
-def test_diagnose_names_the_typical_mistake_first():
+def test_diagnose_returns_on_a_match_and_names_the_typical_mistake_first():
     want = np.array([1.0, 2.0, 3.0])
-    core.diagnose("demo", want.copy(), want, {}, what="v")          # equal: returns
-    with pytest.raises(core.CheckFailed, match="v is wrong: forgot the bias"):
-        core.diagnose("demo", want - 1, want, {"forgot the bias": want - 1}, what="v")
-    with pytest.raises(core.CheckFailed, match="constant factor of 2"):
-        core.diagnose("demo", 2 * want, want, {"forgot the bias": want - 1}, what="v")
+    assert core.diagnose(want.copy(), want, {}, what="v") is None
+    with pytest.raises(core.CheckFailed, match="^v is wrong: forgot the bias$"):
+        core.diagnose(want - 1, want, {"forgot the bias": want - 1}, what="v")
+    with pytest.raises(core.CheckFailed, match="^v is off by a constant factor of 2"):
+        core.diagnose(2 * want, want, {"forgot the bias": want - 1}, what="v")
 
 
-def test_compare_arrays_hints():
-    want = np.arange(12.0).reshape(2, 6)
-    with pytest.raises(core.CheckFailed, match=r"shape \(6, 2\), expected \(2, 6\)"):
-        core.compare_arrays("demo", want.T, want, what="h")
-    with pytest.raises(core.CheckFailed, match="NaN or inf"):
-        core.compare_arrays("demo", np.full((2, 6), np.nan), want, what="h")
-    bad = want.copy()
-    bad[:, 4:] += 1
-    with pytest.raises(core.CheckFailed, match="wrong from time step 4 on"):
-        core.compare_arrays("demo", bad, want, what="h", time_axis=1)
-    with pytest.raises(core.CheckFailed, match="should be an array of numbers"):
-        core.compare_arrays("demo", "text", want, what="h")
-    core.compare_arrays("demo", want + 1e-12, want, what="h")
+_WANT = np.arange(12.0).reshape(2, 6)
+_LATE = _WANT + (np.arange(6) >= 4)        # steps 4 and 5 differ
+
+
+@pytest.mark.parametrize("got, time_axis, hint", [
+    (_WANT.T, None, r"^h has shape \(6, 2\), expected \(2, 6\)$"),
+    (np.full((2, 6), np.nan), None, "^h contains NaN or inf$"),
+    (_LATE, 1, r"^h is wrong from time step 4 on \(2 of 6 steps differ\)$"),
+    (_LATE, None, "^h differs from the reference by up to 1$"),
+    (-_WANT, None, "^h is off by a constant factor of -1 "),
+    ("text", None, "^h should be an array of numbers, got str$"),
+])
+def test_compare_arrays_says_what_is_wrong(got, time_axis, hint):
+    with pytest.raises(core.CheckFailed, match=hint):
+        core.compare_arrays(got, _WANT, what="h", time_axis=time_axis)
+
+
+def test_compare_arrays_returns_within_tolerance():
+    assert core.compare_arrays(_WANT + 1e-12, _WANT, what="h") is None
+
+
+# -- the decorator ---------------------------------------------------------------------------
+def _demo(outcome="pass"):
+    """A check ``demo(fn, *, seed=0)`` that records its calls and ends with ``outcome``."""
+    calls = []
+
+    @core.check("demo_fn")
+    def demo(fn, *, seed: int = 0):
+        """The demo check."""
+        calls.append(seed)
+        got = core.call_student(fn, seed)
+        if outcome == "fail":
+            core.fail(f"got {got}")
+        if outcome == "diagnose":
+            core.diagnose(got, np.zeros(2), {"all ones": np.ones(2)}, what="v")
+        if outcome == "compare":
+            core.compare_arrays(got, np.zeros(2), what="v")
+        return f"seed {seed}"
+    return demo, calls
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError("fill me in")
+
+
+def test_check_passes_with_the_message_its_cases_return(capsys):
+    demo, _ = _demo()
+    result = demo(lambda s: s, seed=3)
+    assert (result.name, result.status, result.message) == ("demo", "passed", "seed 3")
+    assert capsys.readouterr().out == "PASSED demo: seed 3\n"
+
+
+def test_check_says_todo_when_the_learner_function_raises_not_implemented(capsys):
+    demo, calls = _demo()
+    assert demo(_stub).status == "todo" and calls == [0]
+    assert capsys.readouterr().out.startswith("TODO demo: not attempted yet: fill in demo_fn ")
+
+
+@pytest.mark.parametrize("placeholder", [None, ...])
+def test_check_says_todo_for_a_placeholder_answer_without_running_its_cases(placeholder):
+    demo, calls = _demo()
+    assert demo(placeholder).status == "todo" and calls == []
+
+
+@pytest.mark.parametrize("outcome, hint", [
+    ("fail", "^demo: got 0$"), ("diagnose", "^demo: v is wrong: all ones$"),
+    ("compare", r"^demo: v has shape \(3,\), expected \(2,\)$"),
+])
+def test_check_prefixes_its_name_to_every_hint(outcome, hint):
+    demo, _ = _demo(outcome)
+    answer = {"fail": lambda s: s, "diagnose": lambda s: np.ones(2),
+              "compare": lambda s: np.zeros(3)}[outcome]
+    with pytest.raises(core.CheckFailed, match=hint):
+        demo(answer)
+
+
+@pytest.mark.parametrize("value, strict", [("1", True), ("yes", True), ("0", False), ("", False)])
+def test_strict_mode_turns_a_todo_into_a_failure(monkeypatch, value, strict):
+    monkeypatch.setenv(core.STRICT_ENV, value)
+    demo, _ = _demo()
+    if strict:
+        with pytest.raises(core.CheckFailed, match=f"^demo: not attempted yet.*{core.STRICT_ENV}"):
+            demo(None)
+    else:
+        assert demo(None).status == "todo"
+
+
+def test_an_error_in_the_learner_function_propagates_unchanged():
+    demo, _ = _demo()
+    with pytest.raises(ZeroDivisionError):
+        demo(lambda s: 1 / s)
+
+
+@pytest.mark.parametrize("seed, error", [(-1, ValueError), (1.0, TypeError), ("1", TypeError),
+                                         (True, TypeError), (None, TypeError)])
+@pytest.mark.parametrize("answer", [lambda s: s, None], ids=["answer", "placeholder"])
+def test_check_validates_the_seed_before_anything_else(seed, error, answer):
+    demo, calls = _demo()
+    with pytest.raises(error, match=f"seed must be a non-negative int, got .*{seed!r}"):
+        demo(answer, seed=seed)
+    assert calls == []
+
+
+def test_check_passes_a_valid_seed_on_as_an_int():
+    demo, calls = _demo()
+    demo(lambda s: s, seed=np.int64(5))
+    assert calls == [5] and type(calls[0]) is int
+
+
+def test_check_keeps_the_name_docstring_and_signature():
+    demo, _ = _demo()
+    assert (demo.__name__, demo.__doc__) == ("demo", "The demo check.")
+    assert str(inspect.signature(demo)) == "(fn, *, seed: int = 0)"
+
+
+@pytest.mark.parametrize("what", ["", None, 3])
+def test_check_needs_the_name_of_what_the_learner_fills_in(what):
+    with pytest.raises(TypeError, match="what the learner fills in"):
+        core.check(what)
+
+
+# -- every chapter's checks ------------------------------------------------------------------
+@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
+def test_every_check_is_exported_by_rnnlab_checks(module):
+    for name in module.__all__:
+        assert getattr(checks, name) is getattr(module, name)
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
+def test_every_check_takes_a_keyword_only_seed_defaulting_to_0(check):
+    seed = inspect.signature(check).parameters["seed"]
+    assert (seed.kind, seed.default) == (inspect.Parameter.KEYWORD_ONLY, 0)
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
+def test_every_check_rejects_a_bad_seed_before_running_a_case(check):
+    def never(*args, **kwargs):
+        pytest.fail("the check ran a case")
+    answers = [never] * (len(inspect.signature(check).parameters) - 1)
+    with pytest.raises(ValueError, match="got -1"):
+        check(*answers, seed=-1)
+    with pytest.raises(TypeError, match="got float 0.5"):
+        check(*answers, seed=0.5)

@@ -10,16 +10,36 @@ answers in one of three ways:
   so a student edition runs top to bottom and fails only at the unfilled starters;
 * **wrong**: raises :class:`CheckFailed` (an ``AssertionError``) whose message is a *hint*
   that says what is wrong: the shape, the first wrong step, the factor a gradient is off by.
+
+Every check is written with the :func:`check` decorator, which carries that protocol; the
+check itself keeps only its cases and its typical mistakes::
+
+    @check("sigmoid_prime")                 # what the learner fills in (for the TODO line)
+    def sigmoid_prime(fn, *, seed: int = 0):
+        got = call_student(fn, a)           # NotImplementedError in the starter -> TODO
+        diagnose(got, want, {"forgot the square": ...}, what="sigma'(a)")   # or fail(hint)
+        return "matches on 101 points"      # the PASSED message
+
+A placeholder answer (``None`` or ``...``, what a value starter holds) also counts as TODO.
+Every check takes a keyword-only ``seed``: 0 (the default) runs the cases the chapter shows,
+another seed draws other cases of the same kind, for an autograder's hidden tests.
+With the environment variable ``RNNLAB_CHECKS_STRICT`` set, a TODO raises instead of printing,
+so a run of the chapters with their solutions in place (nbval) proves every check *passes*.
 """
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CheckFailed", "CheckResult", "NotAttempted", "passed", "todo", "fail",
+__all__ = ["CheckFailed", "CheckResult", "NotAttempted", "check", "passed", "todo", "fail",
            "call_student", "is_placeholder", "as_float_array", "matches", "diagnose",
-           "compare_arrays"]
+           "compare_arrays", "STRICT_ENV"]
+
+#: With this environment variable set (to anything but "" or "0"), a TODO raises CheckFailed.
+STRICT_ENV = "RNNLAB_CHECKS_STRICT"
 
 
 class CheckFailed(AssertionError):
@@ -49,13 +69,57 @@ def passed(name: str, message: str) -> CheckResult:
 
 
 def todo(name: str, what: str) -> CheckResult:
-    msg = f"not attempted yet: fill in {what} in the starter cell above, run it, then run this cell again"
+    msg = (f"not attempted yet: fill in {what} in the starter cell above, run it, "
+           "then run this cell again")
+    if os.environ.get(STRICT_ENV, "") not in ("", "0"):
+        raise CheckFailed(f"{name}: {msg} (a TODO fails while {STRICT_ENV} is set)")
     print(f"TODO {name}: {msg}")
     return CheckResult(name, "todo", msg)
 
 
-def fail(name: str, hint: str):
-    raise CheckFailed(f"{name}: {hint}")
+def fail(hint: str):
+    """Stop the check with ``hint`` (the :func:`check` decorator prefixes the check's name)."""
+    raise CheckFailed(hint)
+
+
+def check(what: str):
+    """Decorator that turns a function running a check's cases into a check with the protocol
+    above: PASSED with the message the function returns, TODO when the answer is a placeholder
+    or the learner's function raises ``NotImplementedError``, CheckFailed naming the check.
+
+    Keyword options go through to the function; a ``seed`` among them (every check has one) is
+    validated first, a placeholder answer or not."""
+    if not isinstance(what, str) or not what:
+        raise TypeError(f"check needs the name of what the learner fills in, got {what!r}")
+
+    def decorate(cases):
+        name = cases.__name__
+
+        @functools.wraps(cases)
+        def run(*answers, **options):
+            if "seed" in options:
+                options["seed"] = _valid_seed(options["seed"])
+            if any(is_placeholder(a) for a in answers):
+                return todo(name, what)
+            try:
+                message = cases(*answers, **options)
+            except NotAttempted:
+                return todo(name, what)
+            except CheckFailed as exc:
+                raise CheckFailed(f"{name}: {exc}") from None
+            return passed(name, message)
+        return run
+    return decorate
+
+
+def _valid_seed(seed) -> int:
+    """``seed`` as an int; TypeError or ValueError, naming what came, unless it is a
+    non-negative integer."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be a non-negative int, got {type(seed).__name__} {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    return int(seed)
 
 
 def is_placeholder(value) -> bool:
@@ -89,7 +153,7 @@ def matches(got, want, *, rtol: float = 1e-6, atol: float = 1e-9) -> bool:
             and bool(np.allclose(got_a, want_a, rtol=rtol, atol=atol)))
 
 
-def diagnose(name: str, got, want, wrong: dict, *, what: str, rtol: float = 1e-6,
+def diagnose(got, want, wrong: dict, *, what: str, rtol: float = 1e-6,
              atol: float = 1e-9) -> None:
     """Return if ``got`` matches ``want``. Otherwise fail with the hint of the first typical
     wrong answer in ``wrong`` (``{hint: wrong_value}``) that ``got`` equals, or else with the
@@ -98,11 +162,11 @@ def diagnose(name: str, got, want, wrong: dict, *, what: str, rtol: float = 1e-6
         return
     for hint, candidate in wrong.items():
         if matches(got, candidate, rtol=rtol, atol=atol):
-            fail(name, f"{what} is wrong: {hint}")
-    compare_arrays(name, got, as_float_array(want), what=what, rtol=rtol, atol=atol)
+            fail(f"{what} is wrong: {hint}")
+    compare_arrays(got, as_float_array(want), what=what, rtol=rtol, atol=atol)
 
 
-def compare_arrays(name: str, got, want, *, what: str, rtol: float = 1e-6, atol: float = 1e-8,
+def compare_arrays(got, want, *, what: str, rtol: float = 1e-6, atol: float = 1e-8,
                    time_axis: int | None = None) -> None:
     """Raise CheckFailed with a precise hint unless ``got`` equals ``want`` within tolerance.
 
@@ -111,24 +175,24 @@ def compare_arrays(name: str, got, want, *, what: str, rtol: float = 1e-6, atol:
     """
     got_a, want_a = as_float_array(got), as_float_array(want)
     if got_a is None:
-        fail(name, f"{what} should be an array of numbers, got {type(got).__name__}")
+        fail(f"{what} should be an array of numbers, got {type(got).__name__}")
     if got_a.shape != want_a.shape:
-        fail(name, f"{what} has shape {got_a.shape}, expected {want_a.shape}")
+        fail(f"{what} has shape {got_a.shape}, expected {want_a.shape}")
     if not np.all(np.isfinite(got_a)):
-        fail(name, f"{what} contains NaN or inf")
+        fail(f"{what} contains NaN or inf")
     if np.allclose(got_a, want_a, rtol=rtol, atol=atol):
         return
     denom = float(np.vdot(want_a, want_a))
     if denom > 0:
         ratio = float(np.vdot(got_a, want_a)) / denom
         if abs(ratio) > 1e-12 and np.allclose(got_a, ratio * want_a, rtol=1e-4, atol=atol * 10):
-            fail(name, f"{what} is off by a constant factor of {ratio:.4g} "
-                       "(a missing or extra scale, sign or 1/N?)")
+            fail(f"{what} is off by a constant factor of {ratio:.4g} "
+                 "(a missing or extra scale, sign or 1/N?)")
     if time_axis is not None and got_a.ndim > time_axis:
         bad = ~np.isclose(got_a, want_a, rtol=rtol, atol=atol)
-        steps = np.nonzero(np.any(np.moveaxis(bad, time_axis, 0).reshape(got_a.shape[time_axis], -1),
-                                  axis=1))[0]
-        fail(name, f"{what} is wrong from time step {int(steps[0])} on "
-                   f"({len(steps)} of {got_a.shape[time_axis]} steps differ)")
+        per_step = np.moveaxis(bad, time_axis, 0).reshape(got_a.shape[time_axis], -1)
+        steps = np.nonzero(np.any(per_step, axis=1))[0]
+        fail(f"{what} is wrong from time step {int(steps[0])} on "
+             f"({len(steps)} of {got_a.shape[time_axis]} steps differ)")
     err = float(np.max(np.abs(got_a - want_a)))
-    fail(name, f"{what} differs from the reference by up to {err:.3g}")
+    fail(f"{what} differs from the reference by up to {err:.3g}")
