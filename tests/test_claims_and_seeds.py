@@ -20,7 +20,8 @@ def test_a_claim_that_holds_prints_value_threshold_and_headroom(capsys):
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: claims.less("LSTM solves it", 0.07, 0.05), "claim does not hold: LSTM solves it: 0.07 < 0.05"),
+    (lambda: claims.less("LSTM solves it", 0.07, 0.05),
+     "claim does not hold: LSTM solves it: 0.07 < 0.05"),
     (lambda: claims.greater("tanh stays", 0.1, 0.14), "tanh stays: 0.1 > 0.14 is false"),
     (lambda: claims.between("near 0.61", 0.7, 0.6, 0.62), "near 0.61: 0.6 < 0.7 < 0.62 is false"),
     (lambda: claims.holds("equal", False, "compared"), r"claim does not hold: equal \(compared\)"),

@@ -175,12 +175,14 @@ def test_dead_fraction():
     x = _x()
     dead = deep.dead_fraction(_mlp(activation="relu", bias=-100.0), x)
     assert torch.all(dead == 1.0)
-    assert torch.all(deep.layer_grad_norms(_mlp(activation="relu", bias=-100.0), x, wrt="weight") == 0)
+    dead = _mlp(activation="relu", bias=-100.0)
+    assert torch.all(deep.layer_grad_norms(dead, x, wrt="weight") == 0)
     assert torch.all(deep.dead_fraction(_mlp(activation="leaky_relu", bias=-100.0), x) == 0.0)
     m = _mlp(activation="relu")
     by_hand = torch.stack([(a <= 0).all(0).double().mean() for a in m.trace(x)["pre"]])
     assert torch.allclose(deep.dead_fraction(m, x), by_hand)
-    saturated = deep.dead_fraction(_mlp(activation="tanh", init_scale=50.0), 100 * x, threshold=1e-2)
+    big = _mlp(activation="tanh", init_scale=50.0)
+    saturated = deep.dead_fraction(big, 100 * x, threshold=1e-2)
     assert saturated[0] > 0.9
     with pytest.raises(ValueError, match="threshold must be >= 0"):
         deep.dead_fraction(m, x, threshold=-1.0)

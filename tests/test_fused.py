@@ -33,8 +33,9 @@ def test_built_fused_model_and_its_scratch_copy_are_one_function(kind, head):
         assert torch.all(scratch.cell.weights("f")[2] == 1.0)
 
 
-@pytest.mark.parametrize("options", [dict(nonlinearity="tanh"), dict(nonlinearity="relu", head="all"),
-                                     dict(cell="lstm", forget_bias=1.0), dict(cell="gru")])
+@pytest.mark.parametrize("options", [
+    dict(nonlinearity="tanh"), dict(nonlinearity="relu", head="all"),
+    dict(cell="lstm", forget_bias=1.0), dict(cell="gru")])
 def test_from_scratch_twin_computes_and_trains_like_the_scratch_model(options):
     torch.manual_seed(1)
     scratch = SequenceModel(D, H, O, **options).double()

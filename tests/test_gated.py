@@ -8,7 +8,7 @@ from torch import nn
 
 from rnnlab import gradients
 from rnnlab.gated import ChoGRUCell, GRUCell, LSTMCell, cells_from_torch, cells_to_torch
-from rnnlab.models import CELLS, RecurrentLayer, SequenceModel, make_cell
+from rnnlab.models import CELLS, BidirectionalLayer, RecurrentLayer, SequenceModel, make_cell
 
 D, H, B, T = 3, 5, 4, 7
 TORCH = {"lstm": nn.LSTM, "gru": nn.GRU}
@@ -196,8 +196,12 @@ def test_bad_inputs():
         cell.load_from_torch(nn.LSTM(D, H, num_layers=2), layer=2)
     with pytest.raises(ValueError, match="shape mismatch"):
         cell.load_from_torch(nn.LSTM(D + 1, H))
-    with pytest.raises(ValueError, match="unidirectional"):
-        cell.load_from_torch(nn.LSTM(D, H, bidirectional=True))
+    with pytest.raises(ValueError, match="is bidirectional"):
+        cells_from_torch(nn.LSTM(D, H, bidirectional=True))
+    with pytest.raises(ValueError, match="needs a bidirectional module"):
+        cell.load_from_torch(nn.LSTM(D, H), reverse=True)
+    with pytest.raises(TypeError, match="reverse must be True or False"):
+        cell.load_from_torch(nn.LSTM(D, H, bidirectional=True), reverse=1)
     with pytest.raises(ValueError, match="biased"):
         GRUCell(D, H).load_from_torch(nn.GRU(D, H, bias=False))
     with pytest.raises(ValueError, match="x must have size 3 on axis 2"):
@@ -218,3 +222,15 @@ def test_bad_inputs():
         cells_to_torch([LSTMCell(D, H), GRUCell(H, H)])
     with pytest.raises(ValueError, match="stacked cells need"):
         cells_to_torch([LSTMCell(D, H), LSTMCell(D, H)])
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_bidirectional_layer_of_two_cells_equals_torch_bidirectional(kind):
+    torch.manual_seed(8)
+    ref = TORCH[kind](D, H, batch_first=True, bidirectional=True).double()
+    cls = LSTMCell if kind == "lstm" else GRUCell
+    layer = BidirectionalLayer(cls.from_torch(ref), cls.from_torch(ref, reverse=True))
+    x = _x(B, T, D)
+    got, _ = layer(x)
+    assert got.shape == (B, T, 2 * H)
+    assert _rel(got, ref(x)[0]) < 1e-12

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbfixtures import CHAPTERS, GOOD_TIMINGS, KERNEL, ROOT, execute, synthetic, write_source
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from rnncourse import notebooks as nbt
 from rnncourse import timing
@@ -49,6 +49,7 @@ def run_guide(chapters: Path) -> list[str]:
             if o["output_type"] in ("execute_result", "display_data", "stream")]
 
 
+@pytest.mark.slow
 def test_guide_tabulates_a_synthetic_chapter(tmp_path):
     src = tmp_path / "chapters"
     nb = synthetic()
@@ -72,6 +73,7 @@ def test_guide_tabulates_a_synthetic_chapter(tmp_path):
     assert "2 CPU cores (x), 2 torch threads, Python 3.11, torch 2, Linux" in shown
 
 
+@pytest.mark.slow
 def test_guide_tabulates_every_chapter():
     if not CHAPTERS:
         pytest.skip("no chapter notebooks in chapters/ yet")
@@ -84,11 +86,14 @@ def test_guide_tabulates_every_chapter():
 
 # -- timing ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_timing_writes_valid_json(tmp_path, capsys):
     src = tmp_path / "chapters"
     src.mkdir()
-    nbformat.write(new_notebook(cells=[new_markdown_cell("# Tiny"), new_code_cell("x = 1 + 1")],
-                                metadata={"kernelspec": KERNEL}), src / "01_tiny.ipynb")
+    cells = [new_markdown_cell("# Tiny"), new_code_cell("import rnnlab"),
+             new_code_cell("x = sum(i * i for i in range(3_000_000))")]
+    nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": KERNEL}),
+                   src / "01_tiny.ipynb")
     out = tmp_path / "timings.json"
     assert timing.main(["--source", str(src), "--out", str(out), "--repeat", "2"]) == 0
     assert "01_tiny.ipynb" in capsys.readouterr().out
@@ -98,6 +103,10 @@ def test_timing_writes_valid_json(tmp_path, capsys):
     assert chapter["notebook"] == "01_tiny.ipynb" and chapter["title"] == "Tiny"
     assert len(chapter["runs"]) == 2 and 0 < chapter["seconds"] < 60
     assert min(chapter["runs"]) <= chapter["seconds"] <= max(chapter["runs"])
+    assert len(chapter["import_runs"]) == 2 and 0 < chapter["import_seconds"] < chapter["seconds"]
+    assert chapter["work_seconds"] == pytest.approx(chapter["seconds"] - chapter["import_seconds"],
+                                                    abs=0.011)
+    assert chapter["cpu_seconds"] > 0.1          # the loop's work runs in the kernel process
     assert data["machine"]["cpu_cores"] >= 1 and data["machine"]["torch_threads"] >= 1
     assert re.match(r"\d{4}-\d\d-\d\dT", data["date"])
 
@@ -111,8 +120,9 @@ def test_committed_timings_are_valid():
         "timings.json names a notebook that is not in chapters/"
 
 
+@pytest.mark.slow
 def test_timing_stops_at_a_failing_notebook(tmp_path, capsys):
-    nbformat.write(new_notebook(cells=[new_code_cell("assert 1 == 2")],
+    nbformat.write(new_notebook(cells=[new_code_cell("import rnnlab"), new_code_cell("assert 1 == 2")],
                                 metadata={"kernelspec": KERNEL}), tmp_path / "01_bad.ipynb")
     out = tmp_path / "t.json"
     assert timing.main(["--source", str(tmp_path), "--out", str(out), "--repeat", "1"]) == 1
@@ -142,7 +152,9 @@ def test_timing_validation_names_the_bad_field(tmp_path):
     good = GOOD_TIMINGS
     assert timing.check_timings(json.loads(json.dumps(good))) is not None
     for path, value, message in [
-        (("schema",), 2, "schema must be 1"), (("machine", "cpu_cores"), "2", "'cpu_cores'"),
+        (("schema",), 1, "schema must be 2"), (("machine", "cpu_cores"), "2", "'cpu_cores'"),
+        (("chapters", 0, "import_seconds"), None, "'import_seconds'"),
+        (("chapters", 0, "import_runs"), [1.0, 2.0], "must have 1 runs"),
         (("chapters", 0, "runs"), [1.0, 2.0], "must have 1 runs"),
         (("chapters", 0, "seconds"), "3", "'seconds'")]:
         bad = json.loads(json.dumps(good))
@@ -160,3 +172,5 @@ def test_timing_validation_names_the_bad_field(tmp_path):
         timing.measure([])
     with pytest.raises(ValueError, match="existing notebook"):
         timing.time_notebook(tmp_path / "none.ipynb")
+    with pytest.raises(ValueError, match="no code cell that imports rnnlab"):
+        timing.setup_cell({"cells": [{"cell_type": "code", "source": "import torch"}]})

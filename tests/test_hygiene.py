@@ -1,4 +1,4 @@
-"""Notebook and repository hygiene: what every chapter must look like (DESIGN.md, CONTRIBUTING.md)."""
+"""Notebook and repository hygiene: what every chapter must look like (CONTRIBUTING.md)."""
 from __future__ import annotations
 
 import re
@@ -101,7 +101,7 @@ def test_chapter_skeleton(chapter):
     headings = [line for c in nb["cells"] if c["cell_type"] == "markdown"
                 for line in nbt.source(c).splitlines() if line.startswith("## ")]
     assert "## Summary" in headings, f"{path.name} has no ## Summary"
-    assert headings[-1] == "## Exercises" or "## Exercises" in headings, path.name
+    assert headings[-1] == "## Exercises", f"{path.name}: ## Exercises must be the last section"
     code = "\n".join(nbt.source(c) for c in nb["cells"] if c["cell_type"] == "code")
     assert "seed_everything(" in code, f"{path.name} never seeds (runtime.seed_everything)"
     assert re.search(r"^\s*assert\b", code, re.M), f"{path.name} asserts nothing"
@@ -123,7 +123,8 @@ def test_exercises_have_solutions_starters_and_checks(chapter):
         if "solution" in nbt.tags(cell):
             assert i in inside, f"{path.name} cell {i} is tagged solution outside a solution block"
         if i in inside and cell["cell_type"] == "code":
-            assert "solution" in nbt.tags(cell), f"{path.name} cell {i}: code in a solution needs the tag"
+            assert "solution" in nbt.tags(cell), \
+                f"{path.name} cell {i}: code in a solution needs the tag"
     for i, cell in enumerate(nb["cells"]):
         label = nbt.starter_label(cell)
         if label is None:

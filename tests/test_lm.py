@@ -44,14 +44,29 @@ def test_fit_tbptt_learns_a_periodic_stream():
     assert not model.training
 
 
-def test_fit_tbptt_carries_but_detaches_the_state():
-    """Gradients stop at the chunk boundary: the loss of chunk k+1 depends on the state from
-    chunk k (values carried) but backward never reaches chunk k's graph (no error on reuse)."""
+class _Recording(lm.CharLM):
+    """A CharLM that remembers the state each chunk starts from and the state it ends in."""
+
+    def forward(self, x, state=None):
+        logits, new_state = super().forward(x, state)
+        self.seen.append((state, new_state))
+        return logits, new_state
+
+
+def test_fit_tbptt_carries_the_state_values_but_not_their_graph():
     ids = torch.arange(5).repeat(40)
-    model = _tiny()
-    hist = lm.fit_tbptt(model, text.ContiguousBatches(ids, 2, 5), steps=len(range(12)),
-                        progress=False, clip_norm=None)
-    assert all(math.isfinite(v) for v in hist["grad_norm"])
+    torch.manual_seed(0)
+    model = _Recording(5, hidden_size=4, embedding_size=3)
+    model.seen = []
+    batches = text.ContiguousBatches(ids, 2, 5)
+    lm.fit_tbptt(model, batches, steps=len(batches) + 2, progress=False, clip_norm=None)
+    starts = [start for start, _ in model.seen]
+    assert starts[0] is None and starts[len(batches)] is None     # zero state at every pass start
+    for k in range(1, len(batches)):
+        start, (end_h, end_c) = starts[k], model.seen[k - 1][1]
+        assert torch.equal(start[0], end_h) and torch.equal(start[1], end_c)   # values carried
+        assert start[0].grad_fn is None and not start[0].requires_grad         # graph cut
+        assert end_h.grad_fn is not None
 
 
 def test_fit_tbptt_bad_inputs():
@@ -166,3 +181,7 @@ def test_closing_choice():
     assert p[0] > 0.5 > p[1]
     with pytest.raises(ValueError, match="log_probs"):
         lm.closing_choice(lp[:2], t, v)
+    with pytest.raises(TypeError, match="text must be a str"):
+        lm.closing_choice(lp, list(t), v)
+    with pytest.raises(TypeError, match="vocab must be a rnnlab.text.Vocab"):
+        lm.closing_choice(lp, t, "()[]")

@@ -1,4 +1,5 @@
-"""Unit tests of the chapter-5 options of rnnlab.models.SequenceModel (init, init_scale, init_seed)."""
+"""Unit tests of the chapter-5 options of rnnlab.models.SequenceModel (init, init_scale,
+init_seed)."""
 import pytest
 import torch
 

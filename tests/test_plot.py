@@ -84,3 +84,8 @@ def test_use_style_and_colors():
     plot.use_style()
     assert matplotlib.rcParams["axes.spines.top"] is False
     assert len(plot.COLORS) == 8 and all(c.startswith("#") for c in plot.COLORS)
+
+
+def test_smooth_rejects_what_is_not_numbers():
+    with pytest.raises(TypeError, match="values must be a sequence of numbers"):
+        plot.smooth(["a", "b"])

@@ -48,10 +48,10 @@ def test_seed_everything_rejects_bad_seeds(seed, exc, match):
         runtime.seed_everything(seed)
 
 
-def test_default_device():
-    dev = runtime.default_device()
-    assert isinstance(dev, torch.device)
-    assert dev.type == ("cuda" if torch.cuda.is_available() else "cpu")
+@pytest.mark.parametrize("cuda", [True, False])
+def test_default_device_is_cuda_exactly_when_torch_sees_a_gpu(monkeypatch, cuda):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    assert runtime.default_device() == torch.device("cuda" if cuda else "cpu")
 
 
 def test_make_generator_is_private_and_repeatable():

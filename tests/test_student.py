@@ -1,9 +1,11 @@
 """The student edition (rnncourse.student) and the exercise parser.
 
 Each property is proven on a synthetic notebook (tests/nbfixtures.py) and on every chapter
-notebook in chapters/ (new chapters are picked up by the glob). The execution tests run each
-student notebook once as handed out (every check must say TODO) and once with the reference
-solutions pasted after their starters (every check must say PASSED).
+notebook in chapters/ (new chapters are picked up by the glob). The execution test runs each
+student notebook once, as handed out: every check must say TODO. That the reference solutions
+pass every check needs no second run here: nbval executes the chapters with their solutions in
+place and with RNNLAB_CHECKS_STRICT set (conftest.py), so a check that says TODO or fails there
+fails the test suite; on the synthetic notebook both runs are made.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from rnncourse import notebooks as nbt
 from rnncourse import student
+from rnnlab.checks._core import STRICT_ENV
 
 REAL = [pytest.param(p, id=p.name) for p in CHAPTERS] or [
     pytest.param(None, marks=pytest.mark.skip(reason="no chapter notebooks in chapters/ yet"))]
@@ -61,7 +64,8 @@ def exercise_checks(nb: dict) -> list[int]:
 
 
 def printed(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o["output_type"] == "stream")
+    return "".join(o.get("text", "") for o in cell.get("outputs", [])
+                   if o["output_type"] == "stream")
 
 
 def assert_checks_say(nb, word: str) -> None:
@@ -120,7 +124,8 @@ def test_exercise_kinds_and_learning_goals():
     (lambda c: c.pop(11), "ex-99-1 has a starter .cell 6. but no check cell"),
     (lambda c: c.insert(9, new_code_cell("checks.square(square)", metadata={"tags": ["solution"]}))
      or c.pop(12), "ex-99-1 has a starter"),
-    (lambda c: c.insert(8, new_code_cell("# starter: ex-99-1\nx = None")), "starter of ex-99-1 but"),
+    (lambda c: c.insert(8, new_code_cell("# starter: ex-99-1\nx = None")),
+     "starter of ex-99-1 but"),
     (lambda c: c.pop(10), "solution of ex-99-1 .cell 7. is not closed"),
     (lambda c: c.insert(2, new_code_cell("# starter: ex-99-7\nx = None")), "no exercise has that"),
     (lambda c: c.__setitem__(13, new_markdown_cell("```{solution-start} ex-99-5\n```")),
@@ -192,7 +197,9 @@ def test_cli_errors_are_clear(tmp_path, capsys):
         student.main([])
 
 
-def test_synthetic_student_notebook_runs_todo_then_passes(tmp_path):
+@pytest.mark.slow
+def test_synthetic_student_notebook_runs_todo_then_passes(tmp_path, monkeypatch):
+    monkeypatch.setenv(STRICT_ENV, "0")
     nb = synthetic()
     out, _ = student.student_notebook(nb)
     assert_checks_say(execute(out, tmp_path), "TODO")
@@ -218,16 +225,10 @@ def test_chapter_student_edition_has_no_solutions(path, edition):
     assert nbt.exercise_labels(student_nb) == nbt.exercise_labels(source_nb)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", REAL)
-def test_chapter_student_edition_runs_and_checks_say_todo(path, edition, tmp_path):
+def test_chapter_student_edition_runs_and_checks_say_todo(path, edition, tmp_path, monkeypatch):
+    monkeypatch.setenv(STRICT_ENV, "0")          # TODO is the expected answer here
     run_dir = tmp_path / "run"
     shutil.copytree(edition, run_dir)
     assert_checks_say(execute(nbt.read(run_dir / path.name), run_dir), "TODO")
-
-
-@pytest.mark.parametrize("path", REAL)
-def test_chapter_with_reference_solutions_passes_its_checks(path, edition, tmp_path):
-    run_dir = tmp_path / "run"
-    shutil.copytree(edition, run_dir)
-    solved = student.paste_solutions(nbt.read(run_dir / path.name), nbt.read(path))
-    assert_checks_say(execute(solved, run_dir), "PASSED")

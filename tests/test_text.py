@@ -161,3 +161,12 @@ def test_contiguous_batches_bad_inputs():
         text.ContiguousBatches(torch.arange(20), batch_size=0, bptt=2)
     with pytest.raises(TypeError, match="integer ids"):
         text.ContiguousBatches(torch.rand(20), batch_size=2, bptt=2)
+
+
+@pytest.mark.parametrize("chars, exc, match", [
+    (123, TypeError, "chars must be a string or an iterable of characters, got int"),
+    (["ab"], ValueError, "chars must be single characters, got 'ab'"),
+])
+def test_vocab_rejects_what_is_not_characters(chars, exc, match):
+    with pytest.raises(exc, match=match):
+        text.Vocab(chars)

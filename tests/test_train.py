@@ -3,6 +3,7 @@ import pytest
 import torch
 from torch import nn
 
+from rnnlab import train
 from rnnlab.models import SequenceModel
 from rnnlab.train import OPTIMIZERS, fit, global_grad_norm
 
@@ -76,11 +77,20 @@ def test_every_optimizer_runs(name):
     assert len(hist["loss"]) == 2
 
 
-def test_device_argument_moves_the_model():
-    model = SequenceModel(1, 3, 1).double()
-    fit(model, lambda s: tuple(t.double() for t in _sum_task(s)), nn.functional.mse_loss,
-        steps=1, device="cpu", progress=False)
-    assert next(model.parameters()).device.type == "cpu"
+def test_device_argument_is_handed_to_the_model_and_the_batches_follow_it():
+    calls = []
+
+    class Spy(SequenceModel):
+        def to(self, *args, **kwargs):
+            calls.append(args)
+            return super().to(*args, **kwargs)
+
+        def forward(self, x, *args, **kwargs):
+            assert x.device == next(self.parameters()).device
+            return super().forward(x, *args, **kwargs)
+
+    fit(Spy(1, 3, 1), _sum_task, nn.functional.mse_loss, steps=1, device="cpu", progress=False)
+    assert calls == [("cpu",)]
 
 
 def test_diverging_loss_raises():
@@ -120,3 +130,38 @@ def test_fit_rejects_bad_model_and_functions():
         fit(SequenceModel(1, 3, 1), [1, 2], nn.functional.mse_loss, steps=1, progress=False)
     with pytest.raises(TypeError, match="loss_fn must be callable"):
         fit(SequenceModel(1, 3, 1), _sum_task, "mse", steps=1, progress=False)
+
+
+def test_global_grad_norm_accepts_a_model_or_its_parameters():
+    model = nn.Linear(2, 2)
+    model(torch.ones(1, 2)).sum().backward()
+    want = float(torch.cat([p.grad.flatten() for p in model.parameters()]).norm())
+    assert train.global_grad_norm(model) == pytest.approx(want)
+    assert train.global_grad_norm(model.parameters()) == pytest.approx(want)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda m, o: train.global_grad_norm(3), "model or an iterable of parameters, got int"),
+    (lambda m, o: train.global_grad_norm([1.0]), "parameters must be tensors"),
+    (lambda m, o: train.optimizer_step(m, o, 1.0), "loss must be a scalar tensor .*got float"),
+    (lambda m, o: train.optimizer_step(m, o, torch.ones(3)), r"got shape \(3,\)"),
+    (lambda m, o: train.optimizer_step(m, None, torch.ones(())),
+     "opt must be a torch.optim.Optimizer"),
+    (lambda m, o: train.optimizer_step("m", o, torch.ones(())), "model must be a torch.nn.Module"),
+])
+def test_update_helpers_reject_bad_arguments(call, match):
+    model = nn.Linear(2, 2)
+    with pytest.raises(TypeError, match=match):
+        call(model, torch.optim.SGD(model.parameters(), lr=0.1))
+
+
+def test_a_callback_that_returns_true_stops_training_at_that_step():
+    seen = []
+
+    def stop_at_3(step, history):
+        seen.append(step)
+        return step == 3
+
+    hist = fit(SequenceModel(1, 3, 1), _sum_task, nn.functional.mse_loss, steps=10,
+               progress=False, callback=stop_at_3)
+    assert seen == [0, 1, 2, 3] and hist["step"] == [0, 1, 2, 3]

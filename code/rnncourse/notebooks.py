@@ -12,7 +12,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CHAPTER_GLOB", "read", "write", "strip", "source", "tags", "exercise_labels", "solution_spans",
+__all__ = ["CHAPTER_GLOB", "read", "write", "strip", "source", "tags", "exercise_labels",
+           "solution_spans",
            "is_starter", "starter_label", "is_check", "Exercise", "exercises", "title",
            "learning_goals"]
 

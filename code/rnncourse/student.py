@@ -30,8 +30,8 @@ from . import notebooks as nbt
 from .notebooks import CHAPTER_GLOB
 
 __all__ = ["CHAPTER_GLOB", "StudentEditionError", "Edition", "chapter_notebooks",
-           "removed_cells", "exercise_of_cells", "exercise_kinds", "check_notebook", "student_notebook",
-           "paste_solutions", "needed_files", "write_student_edition", "main"]
+           "removed_cells", "exercise_of_cells", "exercise_kinds", "check_notebook",
+           "student_notebook", "paste_solutions", "needed_files", "write_student_edition", "main"]
 
 _PATH_TOKEN = re.compile(r"[\w][\w./-]*\.\w+")
 
@@ -172,7 +172,8 @@ def paste_solutions(student_nb: dict, source_nb: dict) -> dict:
     """
     spans = nbt.solution_spans(source_nb)
     out = copy.deepcopy(student_nb)
-    last_starter = {nbt.starter_label(c): i for i, c in enumerate(out["cells"]) if nbt.is_starter(c)}
+    last_starter = {nbt.starter_label(c): i for i, c in enumerate(out["cells"])
+                    if nbt.is_starter(c)}
     for label, i in sorted(last_starter.items(), key=lambda kv: -kv[1]):  # back to front
         if label not in spans:
             raise StudentEditionError(f"the starter of {label} has no solution in the source")

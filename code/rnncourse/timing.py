@@ -1,11 +1,21 @@
-"""Measured run time of each chapter notebook (instructors' guide).
+"""Measured run time of each chapter notebook (instructors' guide, landing page).
 
-``python -m rnncourse.timing [--out chapters/timings.json] [--repeat 3]`` (or ``make timings``)
-executes every chapter notebook ``NN_*.ipynb`` in a fresh kernel, as nbval does (kernel start
-and shutdown included), ``--repeat`` times, and writes the median wall time per chapter with
-the machine it was measured on (CPU model and cores, torch threads, Python and torch
-versions, load average, date) as JSON. The instructors' guide reads that file with
-:func:`load` and shows it as a table, so the numbers in the book are measured, never typed.
+``python -m rnncourse.timing [NOTEBOOK ...] [--out chapters/timings.json] [--repeat 3]`` (or
+``make timings``) executes every chapter notebook ``NN_*.ipynb`` in a fresh kernel, as nbval
+does (kernel start and shutdown included), ``--repeat`` times, and, in the same run, a notebook
+made of the chapter's code cells up to its setup cell alone (kernel start and the chapter's
+imports). For each chapter it records the median of
+
+* ``seconds``: wall time of the whole chapter;
+* ``import_seconds``: wall time of the kernel start and the imports alone;
+* ``work_seconds``: the difference, the chapter's own work;
+* ``cpu_seconds``: CPU time of the kernel process over the whole chapter, which, unlike the
+  wall time, hardly depends on what else the machine is doing;
+
+with the machine it was measured on (CPU model and cores, torch threads, Python and torch
+versions, load average before and after, date), as JSON. The landing page and the instructors'
+guide read that file with :func:`load`, so the numbers in the book are measured, never typed,
+and a reader on another machine sees which part is start-up and which part is work.
 """
 from __future__ import annotations
 
@@ -13,10 +23,11 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rnnlab._validate import check_int
@@ -24,21 +35,36 @@ from rnnlab._validate import check_int
 from . import notebooks as nbt
 from .notebooks import CHAPTER_GLOB
 
-__all__ = ["SCHEMA", "time_notebook", "machine", "measure", "check_timings", "load", "main"]
+__all__ = ["SCHEMA", "setup_cell", "run_notebook", "time_notebook", "machine", "measure",
+           "check_timings", "load", "main"]
 
-SCHEMA = 1
+SCHEMA = 2
 _MACHINE_KEYS = {"cpu_model": str, "cpu_cores": int, "torch_threads": int, "python": str,
                  "torch": str, "platform": str, "load_average": list}
-_CHAPTER_KEYS = {"notebook": str, "title": str, "seconds": float, "runs": list}
+_CHAPTER_KEYS = {"notebook": str, "title": str, "seconds": float, "import_seconds": float,
+                 "work_seconds": float, "cpu_seconds": float, "runs": list, "import_runs": list}
+_IMPORTS_RNNLAB = re.compile(r"^\s*(from\s+rnnlab\b|import\s+rnnlab\b)", re.M)
 
 
-def time_notebook(path, *, kernel: str = "python3", timeout: int = 600) -> float:
-    """Wall seconds to execute the notebook at ``path`` in a fresh kernel, start to shutdown.
+def setup_cell(nb: dict) -> int:
+    """Index of the chapter's setup cell: the first code cell that imports ``rnnlab``."""
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code" and _IMPORTS_RNNLAB.search(nbt.source(cell)):
+            return i
+    raise ValueError("the notebook has no code cell that imports rnnlab (its setup cell)")
 
-    The kernel runs in the notebook's folder; a cell that raises (outside ``raises-exception``
-    cells) raises ``nbclient``'s ``CellExecutionError``.
+
+def run_notebook(path, *, kernel: str = "python3", timeout: int = 600,
+                 imports_only: bool = False) -> dict:
+    """Execute the notebook at ``path`` in a fresh kernel (in the notebook's folder), start to
+    shutdown; ``imports_only`` runs its code cells up to the setup cell alone. Returns
+    ``{"wall": seconds, "cpu": CPU seconds of the kernel process and its children}``.
+
+    A cell that raises (outside ``raises-exception`` cells) raises ``nbclient``'s
+    ``CellExecutionError``.
     """
     import nbformat
+    import psutil
     from nbclient import NotebookClient
 
     path = Path(path)
@@ -46,11 +72,23 @@ def time_notebook(path, *, kernel: str = "python3", timeout: int = 600) -> float
         raise ValueError(f"expected an existing notebook file, got {path}")
     timeout = check_int(timeout, "timeout", minimum=1)
     nb = nbformat.read(path, as_version=4)
+    if imports_only:
+        nb.cells = [c for c in nb.cells[:setup_cell(nb) + 1] if c.cell_type == "code"]
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel,
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     start = time.perf_counter()
-    client.execute()
-    return time.perf_counter() - start
+    with client.setup_kernel():
+        kernel_process = psutil.Process(client.km.provisioner.process.pid)
+        for index, cell in enumerate(nb.cells):
+            client.execute_cell(cell, index)
+        t = kernel_process.cpu_times()
+        cpu = t.user + t.system + t.children_user + t.children_system
+    return {"wall": time.perf_counter() - start, "cpu": cpu}
+
+
+def time_notebook(path, *, kernel: str = "python3", timeout: int = 600) -> float:
+    """Wall seconds to execute the notebook at ``path`` in a fresh kernel, start to shutdown."""
+    return run_notebook(path, kernel=kernel, timeout=timeout)["wall"]
 
 
 def _cpu_model() -> str:
@@ -77,7 +115,8 @@ def machine() -> dict:
 
 def measure(paths, *, repeat: int = 3, kernel: str = "python3", timeout: int = 600,
             log=None) -> dict:
-    """Time each notebook of ``paths`` ``repeat`` times; the result that :func:`load` reads."""
+    """Time each notebook of ``paths`` ``repeat`` times, whole and imports alone, in turns; the
+    result that :func:`load` reads."""
     repeat = check_int(repeat, "repeat", minimum=1)
     paths = [Path(p) for p in paths]
     if not paths:
@@ -85,23 +124,39 @@ def measure(paths, *, repeat: int = 3, kernel: str = "python3", timeout: int = 6
     info = machine()
     chapters = []
     for path in paths:
-        runs = []
+        full, imports = [], []
         for k in range(repeat):
             try:
-                runs.append(round(time_notebook(path, kernel=kernel, timeout=timeout), 2))
+                imports.append(run_notebook(path, kernel=kernel, timeout=timeout,
+                                            imports_only=True))
+                full.append(run_notebook(path, kernel=kernel, timeout=timeout))
             except Exception:
                 if log:
                     log(f"{path.name}: run {k + 1}/{repeat} failed")
                 raise
             if log:
-                log(f"{path.name}: run {k + 1}/{repeat} took {runs[-1]:.1f} s")
-        chapters.append({"notebook": path.name, "title": nbt.title(nbt.read(path)),
-                         "seconds": round(float(statistics.median(runs)), 2), "runs": runs})
+                log(f"{path.name}: run {k + 1}/{repeat}: {full[-1]['wall']:.1f} s "
+                    f"(imports alone {imports[-1]['wall']:.1f} s, CPU {full[-1]['cpu']:.1f} s)")
+
+        def median(runs, key):
+            return round(float(statistics.median(r[key] for r in runs)), 2)
+
+        seconds, import_seconds = median(full, "wall"), median(imports, "wall")
+        chapters.append({
+            "notebook": path.name, "title": nbt.title(nbt.read(path)), "seconds": seconds,
+            "import_seconds": import_seconds,
+            "work_seconds": round(max(seconds - import_seconds, 0.0), 2),
+            "cpu_seconds": median(full, "cpu"),
+            "runs": [round(r["wall"], 2) for r in full],
+            "import_runs": [round(r["wall"], 2) for r in imports]})
     info["load_average_after"] = [round(x, 2) for x in os.getloadavg()] \
         if hasattr(os, "getloadavg") else []
-    return {"schema": SCHEMA, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "repeat": repeat, "kernel": kernel, "statistic": "median wall seconds, kernel "
-            "start included", "machine": info, "chapters": chapters}
+    return {"schema": SCHEMA, "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "repeat": repeat, "kernel": kernel,
+            "statistic": "median wall seconds in a fresh kernel, kernel start included; "
+                         "import_seconds: kernel start and the chapter's imports alone; "
+                         "cpu_seconds: CPU time of the kernel process",
+            "machine": info, "chapters": chapters}
 
 
 def check_timings(data) -> dict:
@@ -127,7 +182,8 @@ def check_timings(data) -> dict:
             if not isinstance(value, kind):
                 raise ValueError(f"timings chapter {i} field {key!r} must be a {kind.__name__}, "
                                  f"got {value!r:.60}")
-        if len(chapter["runs"]) != data["repeat"] or chapter["seconds"] < 0:
+        if len(chapter["runs"]) != data["repeat"] or chapter["seconds"] < 0 \
+                or len(chapter["import_runs"]) != data["repeat"]:
             raise ValueError(f"timings chapter {i} ({chapter['notebook']}) must have "
                              f"{data['repeat']} runs and seconds >= 0")
     return data
@@ -186,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     for chapter in data["chapters"]:
-        print(f"{chapter['notebook']}: {chapter['seconds']:.1f} s (median of {args.repeat})")
+        print(f"{chapter['notebook']}: {chapter['seconds']:.1f} s = {chapter['import_seconds']:.1f} s "
+              f"start and imports + {chapter['work_seconds']:.1f} s work; CPU "
+              f"{chapter['cpu_seconds']:.1f} s (median of {args.repeat})")
     print(f"wrote {out} (measured on {data['machine']['cpu_cores']} cores, "
           f"{data['machine']['cpu_model']})")
     return 0

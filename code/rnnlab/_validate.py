@@ -87,19 +87,21 @@ def check_array(x, name: str, *, ndim: int | None = None, shape: tuple | None = 
     _check_shape(x.shape, ndim if ndim is not None else (len(shape) if shape else None),
                  shape, name, x)
     if floating and not np.issubdtype(x.dtype, np.floating):
-        raise TypeError(f"{name} must have a floating dtype (float32 or float64), got {describe(x)}")
+        raise TypeError(f"{name} must have a floating dtype (float32 or float64), "
+                        f"got {describe(x)}")
     return x
 
 
 def check_tensor(x, name: str, *, ndim: int | None = None, shape: tuple | None = None,
                  floating: bool = True) -> torch.Tensor:
-    """Check a torch tensor's type, number of dimensions, fixed sizes and dtype (see check_array)."""
+    """Check a torch tensor's type, number of dimensions, fixed sizes and dtype (as check_array)."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {describe(x)}")
     _check_shape(tuple(x.shape), ndim if ndim is not None else (len(shape) if shape else None),
                  shape, name, x)
     if floating and not x.is_floating_point():
-        raise TypeError(f"{name} must have a floating dtype (float32 or float64), got {describe(x)}")
+        raise TypeError(f"{name} must have a floating dtype (float32 or float64), "
+                        f"got {describe(x)}")
     return x
 
 

@@ -79,7 +79,7 @@ class RNNCell(nn.Module):
         return self.act(a)                   # (B, H)
 
     # -- weights from and to torch.nn.RNN ------------------------------------------------
-    def load_from_torch(self, module: nn.RNN, layer: int = 0) -> "RNNCell":
+    def load_from_torch(self, module: nn.RNN, layer: int = 0) -> RNNCell:
         """Copy layer ``layer`` of a ``torch.nn.RNN`` into this cell (its two biases summed)."""
         if not isinstance(module, (nn.RNN, nn.RNNCell)):
             raise TypeError(f"module must be torch.nn.RNN or RNNCell, got {type(module).__name__}")
@@ -96,7 +96,8 @@ class RNNCell(nn.Module):
         W_ih, W_hh = getattr(module, "weight_ih" + sfx), getattr(module, "weight_hh" + sfx)
         if W_ih.shape != self.W_xh.shape or W_hh.shape != self.W_hh.shape:
             raise ValueError(f"shape mismatch: torch module has weight_ih {tuple(W_ih.shape)}, "
-                             f"weight_hh {tuple(W_hh.shape)}; cell expects {tuple(self.W_xh.shape)}, "
+                             f"weight_hh {tuple(W_hh.shape)}; cell expects "
+                             f"{tuple(self.W_xh.shape)}, "
                              f"{tuple(self.W_hh.shape)}")
         with torch.no_grad():
             self.W_xh.copy_(W_ih)

@@ -21,7 +21,8 @@ option           values
 
 The measurements take a model and a batch ``x`` of shape ``(B, D)``:
 :func:`layer_grad_norms` (``||dL/dh_l||`` or ``||dL/dW_l||`` per hidden layer),
-:func:`grad_ratio` (first layer over last), :func:`activation_stds`, :func:`mean_derivatives` (mean ``act'`` per layer),
+:func:`grad_ratio` (first layer over last), :func:`activation_stds`,
+:func:`mean_derivatives` (mean ``act'`` per layer),
 :func:`dead_fraction` (units whose derivative is zero, or tiny, on every example) and
 :func:`preactivation_percentiles`.
 """
@@ -227,7 +228,8 @@ def dead_fraction(model: DeepMLP, x: torch.Tensor, *, threshold: float = 0.0) ->
 @torch.no_grad()
 def preactivation_percentiles(model: DeepMLP, x: torch.Tensor,
                               q=(15.0, 50.0, 85.0)) -> torch.Tensor:
-    """Percentiles ``q`` of each layer's activation input over batch and units, ``(depth, len(q))``."""
+    """Percentiles ``q`` of each layer's activation input over batch and units,
+    ``(depth, len(q))``."""
     _check(model, x)
     qs = torch.as_tensor(q, dtype=torch.float32).flatten()
     if qs.numel() == 0 or qs.min() < 0 or qs.max() > 100:

@@ -99,7 +99,7 @@ class FusedSequenceModel(nn.Module):
         return self.readout(outputs[:, -1] if self.head == "last" else outputs)
 
     @classmethod
-    def from_scratch(cls, model: SequenceModel) -> "FusedSequenceModel":
+    def from_scratch(cls, model: SequenceModel) -> FusedSequenceModel:
         """The twin of ``model`` (a :class:`SequenceModel` on an RNN, LSTM or GRU cell): the same
         function and the same trainable parameters. PyTorch's second bias, which the scratch
         cells fold into one, is held at zero (frozen; for the GRU its ``r, z`` rows receive no
@@ -125,7 +125,8 @@ class FusedSequenceModel(nn.Module):
     def to_scratch(self) -> SequenceModel:
         """A :class:`SequenceModel` on the course's own cell with exactly these weights."""
         layer = self.layer
-        options = {"nonlinearity": layer.nonlinearity, "bias": layer.bias} if self.kind == "rnn" else {}
+        options = ({"nonlinearity": layer.nonlinearity, "bias": layer.bias}
+                   if self.kind == "rnn" else {})
         model = SequenceModel(layer.input_size, layer.hidden_size, self.readout.out_features,
                               cell=self.kind, head=self.head, **options).to(self.readout.weight)
         model.cell.load_from_torch(layer)

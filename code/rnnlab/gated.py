@@ -90,21 +90,29 @@ class _GatedCell(nn.Module):
 
     # -- weights from and to PyTorch ------------------------------------------------------
     @classmethod
-    def _torch_params(cls, module, layer):
-        """``(weight_ih, weight_hh, bias_ih, bias_hh)`` of one layer of a PyTorch module."""
+    def _torch_params(cls, module, layer, reverse=False):
+        """``(weight_ih, weight_hh, bias_ih, bias_hh)`` of one layer (and direction) of a PyTorch
+        module."""
         if not isinstance(module, cls.TORCH_TYPES):
             raise TypeError(f"module must be torch.nn.{cls.TORCH_TYPES[0].__name__} or "
                             f"{cls.TORCH_TYPES[1].__name__}, got {type(module).__name__}")
         is_layer = not isinstance(module, cls.TORCH_TYPES[1])
-        layer = check_int(layer, "layer", minimum=0, maximum=module.num_layers - 1 if is_layer else 0)
-        if not module.bias or (is_layer and (module.bidirectional or getattr(module, "proj_size", 0))):
-            raise ValueError("only biased, unidirectional modules without projection are supported")
-        sfx = f"_l{layer}" if is_layer else ""
-        return tuple(getattr(module, n + sfx) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+        last = module.num_layers - 1 if is_layer else 0
+        layer = check_int(layer, "layer", minimum=0, maximum=last)
+        if not isinstance(reverse, bool):
+            raise TypeError(f"reverse must be True or False, got {type(reverse).__name__}")
+        if reverse and not (is_layer and module.bidirectional):
+            raise ValueError("reverse=True needs a bidirectional module (bidirectional=True)")
+        if not module.bias or (is_layer and getattr(module, "proj_size", 0)):
+            raise ValueError("only biased modules without projection are supported")
+        sfx = (f"_l{layer}" if is_layer else "") + ("_reverse" if reverse else "")
+        names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        return tuple(getattr(module, n + sfx) for n in names)
 
-    def load_from_torch(self, module: nn.Module, layer: int = 0):
-        """Copy layer ``layer`` of a ``torch.nn.LSTM``/``GRU`` (or an ``LSTMCell``/``GRUCell``)."""
-        W_ih, W_hh, b_ih, b_hh = self._torch_params(module, layer)
+    def load_from_torch(self, module: nn.Module, layer: int = 0, *, reverse: bool = False):
+        """Copy layer ``layer`` of a ``torch.nn.LSTM``/``GRU`` (or an ``LSTMCell``/``GRUCell``);
+        ``reverse=True`` copies the backward direction of a bidirectional module."""
+        W_ih, W_hh, b_ih, b_hh = self._torch_params(module, layer, reverse)
         if W_ih.shape != self.W_x.shape or W_hh.shape != self.W_h.shape:
             raise ValueError(f"shape mismatch: the module's layer {layer} has weight_ih "
                              f"{tuple(W_ih.shape)} and weight_hh {tuple(W_hh.shape)}, this cell "
@@ -116,10 +124,12 @@ class _GatedCell(nn.Module):
         return self
 
     @classmethod
-    def from_torch(cls, module: nn.Module, layer: int = 0):
-        """A new cell with the sizes, dtype, device and weights of ``module``'s layer ``layer``."""
-        W_ih = cls._torch_params(module, layer)[0]
-        return cls(W_ih.shape[1], module.hidden_size).to(W_ih).load_from_torch(module, layer)
+    def from_torch(cls, module: nn.Module, layer: int = 0, *, reverse: bool = False):
+        """A new cell with the sizes, dtype, device and weights of ``module``'s layer ``layer``
+        (its backward direction with ``reverse=True``)."""
+        W_ih = cls._torch_params(module, layer, reverse)[0]
+        cell = cls(W_ih.shape[1], module.hidden_size).to(W_ih)
+        return cell.load_from_torch(module, layer, reverse=reverse)
 
     def to_torch(self) -> nn.Module:
         """A one-layer, batch-first PyTorch layer with this cell's weights."""
@@ -278,13 +288,18 @@ class ChoGRUCell(GRUCell):
 def cells_from_torch(module: nn.Module) -> list:
     """One scratch cell per layer of a ``torch.nn.LSTM`` or ``torch.nn.GRU``, bottom first."""
     kinds = {nn.LSTM: LSTMCell, nn.GRU: GRUCell}
+    if type(module) in kinds and module.bidirectional:
+        raise ValueError("module is bidirectional: load each direction with "
+                         "Cell.from_torch(module, layer, reverse=...)")
     if type(module) not in kinds:
-        raise TypeError(f"module must be torch.nn.LSTM or torch.nn.GRU, got {type(module).__name__}")
+        raise TypeError("module must be torch.nn.LSTM or torch.nn.GRU, got "
+                        f"{type(module).__name__}")
     return [kinds[type(module)].from_torch(module, layer) for layer in range(module.num_layers)]
 
 
 def cells_to_torch(cells) -> nn.Module:
-    """A batch-first ``torch.nn.LSTM`` / ``GRU`` whose layer ``l`` has the weights of ``cells[l]``."""
+    """A batch-first ``torch.nn.LSTM`` / ``GRU`` whose layer ``l`` has the weights of
+    ``cells[l]``."""
     if not isinstance(cells, (list, tuple)) or not cells:
         raise TypeError(f"cells must be a non-empty list of cells, got {type(cells).__name__}")
     kind = type(cells[0])
@@ -293,7 +308,8 @@ def cells_to_torch(cells) -> nn.Module:
                         f"for {type(cells[0]).__name__})")
     for below, above in zip(cells, cells[1:]):
         if above.input_size != below.hidden_size or above.hidden_size != below.hidden_size:
-            raise ValueError("stacked cells need input_size == hidden_size == the first's hidden_size")
+            raise ValueError("stacked cells need input_size == hidden_size == the first's "
+                             "hidden_size")
     module = (nn.LSTM if kind is LSTMCell else nn.GRU)(
         cells[0].input_size, cells[0].hidden_size, num_layers=len(cells), batch_first=True)
     with torch.no_grad():

@@ -32,7 +32,8 @@ def _shape(rows, cols):
 
 def _gen(generator):
     if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+        raise TypeError("generator must be a torch.Generator or None, got "
+                        f"{type(generator).__name__}")
     return generator
 
 
@@ -113,6 +114,6 @@ def spectral_norm(W: torch.Tensor) -> float:
 def spectral_radius(W: torch.Tensor) -> float:
     """Largest modulus of an eigenvalue of a square matrix."""
     check_tensor(W, "W", ndim=2)
-    if W.ndim != 2 or W.shape[0] != W.shape[1]:
+    if W.shape[0] != W.shape[1]:
         raise ValueError(f"W must be a square matrix, got shape {tuple(W.shape)}")
     return float(torch.linalg.eigvals(W.detach().double()).abs().max())

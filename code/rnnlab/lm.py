@@ -135,6 +135,10 @@ def closing_choice(log_probs: torch.Tensor, text: str, vocab: Vocab, *,
     ``p_right = p(right closer) / p(any closer)``: 1 means the model knows which bracket is
     open, ``1 / (number of bracket kinds)`` means it guesses.
     """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {describe(text)}")
+    if not isinstance(vocab, Vocab):
+        raise TypeError(f"vocab must be a rnnlab.text.Vocab, got {type(vocab).__name__}")
     check_tensor(log_probs, "log_probs", shape=(len(text) - 1, len(vocab)))
     dist = opener_distances(text, pairs)[1:]                                     # (T - 1,)
     closers = torch.tensor([vocab.index(c) for c in pairs[1::2]])                # (K,)
@@ -206,7 +210,7 @@ class NGramLM:
                              f"{int(ids.min())}..{int(ids.max())}")
         return ids
 
-    def fit(self, ids) -> "NGramLM":
+    def fit(self, ids) -> NGramLM:
         """Count characters (or pairs) of the training stream ``ids``; return ``self``."""
         ids = self._check(ids, "ids")
         V = self.vocab_size

@@ -6,6 +6,8 @@
 * :class:`RecurrentLayer` unrolls a cell over time: ``layer(x, state=None) -> (outputs, state)``
   with ``x`` of shape ``(B, T, D)`` and ``outputs`` of shape ``(B, T, H)``. It checks ``x``
   and ``state`` once; the cell's step then runs ``T`` times without checks.
+* :class:`BidirectionalLayer` (chapter 4) runs one cell forward in time and another backward,
+  and concatenates their states: the output at step ``t`` depends on the whole sequence.
 * :class:`SequenceModel` stacks a layer and a linear head. ``head="last"`` reads the last
   hidden state (sequence regression or classification, ``(B, O)``); ``head="all"`` reads
   every step (sequence labelling, next-step or next-character prediction, ``(B, T, O)``).
@@ -27,7 +29,7 @@ from .init import INITIALIZERS, init_recurrent_
 from .norm_cells import BatchNormRNNCell, LayerNormRNNCell
 from .runtime import make_generator
 
-__all__ = ["CELLS", "make_cell", "RecurrentLayer", "SequenceModel"]
+__all__ = ["CELLS", "make_cell", "RecurrentLayer", "BidirectionalLayer", "SequenceModel"]
 
 #: Every cell kind a model can be built from, by name, in the order the chapters introduce them.
 CELLS: dict[str, type] = {
@@ -69,6 +71,28 @@ class RecurrentLayer(nn.Module):
             state = self.cell(x[:, t], state)           # (B, H) or a tuple of them
             outputs.append(self.cell.hidden(state))     # (B, H)
         return torch.stack(outputs, dim=1), state       # (B, T, H)
+
+
+class BidirectionalLayer(nn.Module):
+    """``forward_cell`` reads ``x`` from the first step to the last, ``backward_cell`` from the
+    last to the first; the output at step ``t`` is their two states side by side,
+    ``(B, T, 2H)``, as in ``torch.nn.LSTM(..., bidirectional=True)``. The state returned is the
+    pair of final states ``(forward, backward)``."""
+
+    def __init__(self, forward_cell: nn.Module, backward_cell: nn.Module):
+        super().__init__()
+        self.forward_layer = RecurrentLayer(forward_cell)
+        self.backward_layer = RecurrentLayer(backward_cell)
+        sizes = {(c.input_size, c.hidden_size) for c in (forward_cell, backward_cell)}
+        if len(sizes) != 1:
+            raise ValueError("the two cells must have the same input_size and hidden_size, got "
+                             f"{sorted(sizes)}")
+
+    def forward(self, x: torch.Tensor):
+        ahead, state_ahead = self.forward_layer(x)             # (B, T, H), reads x_1 .. x_T
+        behind, state_behind = self.backward_layer(x.flip(1))  # (B, T, H), reads x_T .. x_1
+        outputs = torch.cat([ahead, behind.flip(1)], dim=2)    # (B, T, 2H), step t aligned
+        return outputs, (state_ahead, state_behind)
 
 
 class SequenceModel(nn.Module):

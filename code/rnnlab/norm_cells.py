@@ -15,7 +15,8 @@ Two cells with the interface of :class:`rnnlab.cells.RNNCell` (``cell(x_t, h_pre
   terms are batch-normalised separately, each with its own gain, initialised small (0.1) so
   that the pre-activation stays in the linear range of ``tanh``:
 
-  .. math:: h_t = \\phi\\big(\\mathrm{BN}(W_{hh} h_{t-1}; \\gamma_h) + \\mathrm{BN}(W_{xh} x_t; \\gamma_x) + b_h\\big)
+  .. math:: h_t = \\phi\\big(\\mathrm{BN}(W_{hh} h_{t-1}; \\gamma_h)
+            + \\mathrm{BN}(W_{xh} x_t; \\gamma_x) + b_h\\big)
 
   In training mode the statistics are those of the batch at the current step, so they are
   per time step. Cooijmans et al. also keep *population* statistics per time step; this cell
@@ -95,7 +96,8 @@ class LayerNormRNNCell(_NormCell):
         nn.init.constant_(self.gamma, self.gamma_init)
 
     def preactivation(self, x_t: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
-        """The input of the nonlinearity, ``gamma * LN(W_xh x_t + W_hh h_prev) + b_h`` ``(B, H)``."""
+        """The input of the nonlinearity, ``gamma * LN(W_xh x_t + W_hh h_prev) + b_h``,
+        ``(B, H)``."""
         a = x_t @ self.W_xh.T + h_prev @ self.W_hh.T                    # (B, H)
         # = gamma * layer_norm(a, eps) + b_h, in PyTorch's fused kernel (faster per step)
         return F.layer_norm(a, (self.hidden_size,), self.gamma, self.b_h, self.eps)  # (B, H)

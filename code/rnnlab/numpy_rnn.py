@@ -62,10 +62,12 @@ def init_params(input_size: int, hidden_size: int, output_size: int, *, seed: in
 
 
 def check_params(params) -> tuple[int, int, int | None]:
-    """Validate a parameter dict; return its sizes ``(D, H, O)`` (``O`` is None without read-out)."""
+    """Validate a parameter dict; return its sizes ``(D, H, O)`` (``O`` is None without a
+    read-out)."""
     if not isinstance(params, dict):
         raise TypeError(f"params must be a dict of numpy arrays, got {describe(params)}")
-    if any(k not in params for k in ("W_xh", "W_hh", "b_h")) or ("W_hy" in params) != ("b_y" in params):
+    half_readout = ("W_hy" in params) != ("b_y" in params)
+    if any(k not in params for k in ("W_xh", "W_hh", "b_h")) or half_readout:
         raise ValueError("params must hold W_xh, W_hh, b_h and either both or neither of W_hy, "
                          f"b_y; got keys {sorted(params)}")
     H, D = check_array(params["W_xh"], "params['W_xh']", ndim=2).shape
@@ -277,7 +279,8 @@ def to_torch_rnn(params: dict, *, nonlinearity: str = "tanh") -> nn.RNN:
     check_choice(nonlinearity, "nonlinearity", list(ACTIVATIONS))
     rnn = nn.RNN(D, H, nonlinearity=nonlinearity, batch_first=True, dtype=torch.float64)
     with torch.no_grad():
-        for mine, theirs in (("W_xh", "weight_ih_l0"), ("W_hh", "weight_hh_l0"), ("b_h", "bias_ih_l0")):
+        names = (("W_xh", "weight_ih_l0"), ("W_hh", "weight_hh_l0"), ("b_h", "bias_ih_l0"))
+        for mine, theirs in names:
             getattr(rnn, theirs).copy_(torch.from_numpy(np.asarray(params[mine], np.float64)))
         rnn.bias_hh_l0.zero_()
     return rnn

@@ -31,7 +31,11 @@ def use_style() -> None:
 def smooth(values, window: int = 20) -> np.ndarray:
     """Trailing moving average (the first points average what exists so far)."""
     window = check_int(window, "window", minimum=1)
-    v = np.asarray(values, dtype=float)
+    try:
+        v = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError("values must be a sequence of numbers, got "
+                        f"{type(values).__name__}") from None
     if v.ndim != 1:
         raise ValueError(f"values must be one-dimensional, got shape {v.shape}")
     c = np.cumsum(np.insert(v, 0, 0.0))

@@ -28,7 +28,8 @@ SEEDS = (0, 1, 2, 3, 4)
 def run(experiment: Callable[[int], object], seeds: Iterable[int] = SEEDS) -> dict:
     """``{seed: experiment(seed)}`` for every seed, in order."""
     if not callable(experiment):
-        raise TypeError(f"experiment must be a function of the seed, got {type(experiment).__name__}")
+        raise TypeError("experiment must be a function of the seed, got "
+                        f"{type(experiment).__name__}")
     seeds = [check_int(s, "seed", minimum=0) for s in seeds]
     if not seeds:
         raise ValueError("seeds must name at least one seed, got none")

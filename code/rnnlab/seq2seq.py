@@ -165,7 +165,13 @@ def decode_batch(ids: torch.Tensor, vocab: Vocab) -> list[str]:
 
 
 def exact_match(predictions, targets) -> float:
-    """Fraction of predictions equal to their target string."""
+    """Fraction of predictions equal to their target string (two lists of strings)."""
+    for name, seq in (("predictions", predictions), ("targets", targets)):
+        if isinstance(seq, str) or not isinstance(seq, (list, tuple)):
+            raise TypeError(f"{name} must be a list of strings, got {describe(seq)}")
+        if not all(isinstance(s, str) for s in seq):
+            kinds = sorted({type(s).__name__ for s in seq})
+            raise TypeError(f"{name} must hold strings, got {kinds}")
     if len(predictions) != len(targets) or not len(targets):
         raise ValueError(f"need two non-empty lists of equal length, got {len(predictions)} "
                          f"and {len(targets)}")

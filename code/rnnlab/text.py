@@ -39,7 +39,10 @@ class Vocab:
     def __init__(self, chars: Iterable[str], *, specials: Sequence[str] = (), unk: str = UNK):
         if isinstance(chars, str):
             chars = list(chars)
-        chars = sorted(set(chars))
+        if not isinstance(chars, Iterable):
+            raise TypeError("chars must be a string or an iterable of characters, got "
+                            f"{describe(chars)}")
+        chars = sorted(set(chars), key=str)
         for ch in chars:
             if not isinstance(ch, str) or len(ch) != 1:
                 raise ValueError(f"chars must be single characters, got {ch!r}")
@@ -56,7 +59,7 @@ class Vocab:
 
     @classmethod
     def from_text(cls, text: str, *, min_count: int = 1, specials: Sequence[str] = (),
-                  unk: str = UNK) -> "Vocab":
+                  unk: str = UNK) -> Vocab:
         """Every character of ``text`` seen at least ``min_count`` times (rarer ones -> unk)."""
         if not isinstance(text, str):
             raise TypeError(f"text must be a str, got {describe(text)}")

@@ -7,7 +7,7 @@ before clipping. It draws nothing; the chapters plot the history.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import torch
 from torch import nn
@@ -22,7 +22,17 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch
 
 
 def global_grad_norm(parameters) -> float:
-    """The Euclidean norm of all gradients together (as ``clip_grad_norm_`` computes it)."""
+    """The Euclidean norm of all gradients together (as ``clip_grad_norm_`` computes it), for a
+    model or an iterable of parameters."""
+    if isinstance(parameters, nn.Module):
+        parameters = parameters.parameters()
+    if isinstance(parameters, torch.Tensor) or not isinstance(parameters, Iterable):
+        raise TypeError("parameters must be a model or an iterable of parameters, got "
+                        f"{type(parameters).__name__}")
+    parameters = list(parameters)
+    if not all(isinstance(p, torch.Tensor) for p in parameters):
+        raise TypeError("parameters must be tensors (model.parameters()), got "
+                        f"{sorted({type(p).__name__ for p in parameters})}")
     grads = [p.grad.detach().flatten() for p in parameters if p.grad is not None]
     if not grads:
         return 0.0
@@ -30,9 +40,11 @@ def global_grad_norm(parameters) -> float:
 
 
 def make_optimizer(model: nn.Module, optimizer: str = "adam", lr: float = 1e-2):
-    """Check ``model``, ``optimizer`` (a name in :data:`OPTIMIZERS`) and ``lr``; build the optimiser."""
+    """Check ``model``, ``optimizer`` (a name in :data:`OPTIMIZERS`) and ``lr``; build the
+    optimiser."""
     if not isinstance(model, nn.Module) or not any(True for _ in model.parameters()):
-        raise TypeError(f"model must be a torch.nn.Module with parameters, got {type(model).__name__}")
+        raise TypeError("model must be a torch.nn.Module with parameters, got "
+                        f"{type(model).__name__}")
     lr = check_float(lr, "lr", minimum=0.0, strict_min=True)
     check_choice(optimizer, "optimizer", list(OPTIMIZERS))
     return OPTIMIZERS[optimizer](model.parameters(), lr=lr)
@@ -42,6 +54,14 @@ def optimizer_step(model: nn.Module, opt, loss: torch.Tensor, *, clip_norm: floa
                    step: int | None = None) -> float:
     """One update: backpropagate ``loss``, clip the global gradient norm to ``clip_norm`` (if
     given) and step ``opt``. Returns the gradient norm *before* clipping."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(opt, torch.optim.Optimizer):
+        raise TypeError(f"opt must be a torch.optim.Optimizer, got {type(opt).__name__}")
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        got = (f"shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor)
+               else type(loss).__name__)
+        raise TypeError(f"loss must be a scalar tensor (one number with its graph), got {got}")
     if not torch.isfinite(loss):
         where = "" if step is None else f" at step {step}"
         raise FloatingPointError(f"loss became {loss.item()}{where}; lower lr or clip")
@@ -70,7 +90,8 @@ def fit(model: nn.Module, batch_fn: Callable[[int], tuple], loss_fn: Callable, *
     ``batch_fn(step) -> (x, y)`` makes the data of one step; ``loss_fn(model(x), y)`` is a scalar.
     ``clip_norm`` rescales the gradient so its global norm is at most that value (``None``: no
     clipping). The history has lists ``"step"``, ``"loss"`` and ``"grad_norm"`` (the norm before
-    clipping), one entry per step. ``callback(step, history)`` runs after each step.
+    clipping), one entry per step. ``callback(step, history)`` runs after each step; when it
+    returns ``True`` training stops there (early stopping: the history then ends at that step).
     """
     for name, fn in (("batch_fn", batch_fn), ("loss_fn", loss_fn)):
         if not callable(fn):
@@ -94,7 +115,7 @@ def fit(model: nn.Module, batch_fn: Callable[[int], tuple], loss_fn: Callable, *
         history["grad_norm"].append(norm)
         if step % 20 == 0 or step == steps - 1:
             bar.set_postfix(loss=f"{loss.item():.4f}")
-        if callback is not None:
-            callback(step, history)
+        if callback is not None and callback(step, history) is True:
+            break
     model.eval()
     return history
