@@ -20,6 +20,15 @@ def pytest_configure(config):
     os.environ[STRICT_ENV] = "1"
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Tell a notebook's kernel which notebook it runs (before nbval starts it), so that its
+    claims, when logged (RNNLAB_CLAIMS_LOG), name their chapter."""
+    path = item.nodeid.split("::")[0]
+    if path.endswith(".ipynb"):
+        os.environ["RNNLAB_CLAIMS_SOURCE"] = os.path.basename(path)
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         path = item.nodeid.split("::")[0]

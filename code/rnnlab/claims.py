@@ -21,7 +21,8 @@ PyTorch dispatches to, which layer is faster on this CPU): it prints what was me
 whether the statement holds here, and never fails, because on another CPU it may not.
 
 When the environment variable ``RNNLAB_CLAIMS_LOG`` names a file, every claim is also appended
-to it as one JSON line (with the process id, so the lines of one execution can be grouped):
+to it as one JSON line (with the process id, so the lines of one execution can be grouped, and
+the notebook named by ``RNNLAB_CLAIMS_SOURCE`` if any):
 ``python -m rnncourse.margins`` collects them over many executions and reports the smallest
 headroom of each claim.
 """
@@ -65,7 +66,8 @@ def _record(kind: str, text: str, ok: bool, value=None, threshold=None, headroom
     if not path:
         return
     line = {"claim": text, "kind": kind, "ok": ok, "value": value, "threshold": threshold,
-            "headroom": headroom, "pid": os.getpid()}
+            "headroom": headroom, "pid": os.getpid(),
+            "source": os.environ.get("RNNLAB_CLAIMS_SOURCE")}
     with open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(line) + "\n")
 
