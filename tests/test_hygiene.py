@@ -104,7 +104,8 @@ def test_chapter_skeleton(chapter):
     assert headings[-1] == "## Exercises", f"{path.name}: ## Exercises must be the last section"
     code = "\n".join(nbt.source(c) for c in nb["cells"] if c["cell_type"] == "code")
     assert "seed_everything(" in code, f"{path.name} never seeds (runtime.seed_everything)"
-    assert re.search(r"^\s*assert\b", code, re.M), f"{path.name} asserts nothing"
+    assert re.search(r"\bclaims\.(less|greater|between|holds)\(", code), \
+        f"{path.name} checks no claim (rnnlab.claims)"
 
 
 def test_exercises_have_solutions_starters_and_checks(chapter):
@@ -149,3 +150,14 @@ def test_figures_have_captions_and_labels(chapter):
         assert fig.get("caption"), f"{path.name} cell {i} shows a figure without a caption"
         assert str(fig.get("name", "")).startswith(f"fig-{number}-"), \
             f"{path.name} cell {i}: figure label should be fig-{number}-..., got {fig.get('name')}"
+
+
+def test_first_code_cell_is_the_install_cell(chapter):
+    """Colab (issue 13): each chapter's first code cell is the one rnncourse.colab writes,
+    installing rnnlab from the repository of _config.yml where it is missing."""
+    from rnncourse import colab
+
+    path, _ = chapter
+    problems = colab.check([path])
+    assert not problems, "\n".join(problems) + (
+        f"\n(python -m rnncourse.colab insert chapters/{nbt.CHAPTER_GLOB} writes it)")

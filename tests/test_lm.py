@@ -33,6 +33,20 @@ def test_charlm_bad_inputs():
         lm.CharLM(1, 4)
 
 
+def test_charlm_forget_bias():
+    torch.manual_seed(0)
+    model = lm.CharLM(5, 8, embedding_size=4, cell="lstm", num_layers=2, forget_bias=1.0)
+    for k in range(2):                             # gate order i, f, g, o: rows H..2H are b_f
+        assert torch.all(getattr(model.rnn, f"bias_ih_l{k}")[8:16] == 1.0)
+        assert torch.all(getattr(model.rnn, f"bias_hh_l{k}")[8:16] == 0.0)
+    default = lm.CharLM(5, 8, embedding_size=4)
+    assert not torch.all(default.rnn.bias_ih_l0[8:16] == 1.0)   # None keeps PyTorch's init
+    with pytest.raises(ValueError, match="forget_bias applies to cell='lstm'"):
+        lm.CharLM(5, 8, cell="gru", forget_bias=1.0)
+    with pytest.raises(TypeError, match="forget_bias must be a number"):
+        lm.CharLM(5, 8, forget_bias="1")
+
+
 def test_fit_tbptt_learns_a_periodic_stream():
     ids = torch.arange(4).repeat(200)                           # 0 1 2 3 0 1 2 3 ...
     model = _tiny(V=4)

@@ -52,6 +52,21 @@ def test_encoder_ignores_padding():
         model(torch.tensor([1, 2]))
 
 
+def test_unpacked_encoder_reads_every_position():
+    torch.manual_seed(0)
+    packed = seq2seq.Seq2Seq(6, 13, 8)
+    unpacked = seq2seq.Seq2Seq(6, 13, 8, packed=False)
+    unpacked.load_state_dict(packed.state_dict())
+    full = torch.tensor([[1, 2, 3], [3, 4, 5]])                 # no padding: the same state
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(packed(full), unpacked(full)))
+    padded = torch.tensor([[0, 0, 1, 2, 3]])                    # padding in front is read too
+    assert not torch.allclose(unpacked(padded)[0], packed(torch.tensor([[1, 2, 3]]))[0])
+    assert all(torch.equal(a, b) for a, b in zip(unpacked(padded),
+                                                 unpacked.encoder(unpacked.src_embed(padded))[1]))
+    with pytest.raises(TypeError, match="packed must be True or False"):
+        seq2seq.Seq2Seq(6, 13, 8, packed=1)
+
+
 def test_seq2seq_learns_to_reverse_short_strings():
     """A tiny check that teacher forcing with fit and greedy decoding work together."""
     sv = text.Vocab("abc", specials=(seq2seq.PAD,))

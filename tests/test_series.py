@@ -72,6 +72,21 @@ def test_forecaster_is_shift_equivariant():
         series.Forecaster(8, 3, cell="cnn")
 
 
+def test_forecaster_on_standardised_levels():
+    torch.manual_seed(0)
+    model = series.Forecaster(8, 3, levels=(10.0, 2.0))
+    X = torch.randn(4, 10, 1)
+    with torch.no_grad():
+        out = model(X)
+        h = model.rnn((X - 10.0) / 2.0)[0][:, -1]                  # reads standardised levels
+        assert torch.allclose(out, 10.0 + 2.0 * model.readout(h), atol=1e-6)
+        assert not torch.allclose(model(X + 100.0), out + 100.0, atol=1e-2)   # no shift rule
+    with pytest.raises(TypeError, match="pair"):
+        series.Forecaster(8, 3, levels=10.0)
+    with pytest.raises(ValueError, match="std"):
+        series.Forecaster(8, 3, levels=(10.0, 0.0))
+
+
 def test_mae_by_horizon():
     Y = torch.zeros(4, 3)
     Y_hat = torch.tensor([[1.0, -2.0, 0.0]]).expand(4, -1)

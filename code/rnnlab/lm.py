@@ -29,16 +29,28 @@ __all__ = ["CharLM", "fit_tbptt", "next_log_probs", "evaluate_nats", "closing_ch
 
 
 class CharLM(nn.Module):
-    """Next-character model: ``logits[b, t]`` scores the character after ``x[b, :t + 1]``."""
+    """Next-character model: ``logits[b, t]`` scores the character after ``x[b, :t + 1]``.
+
+    ``forget_bias`` (LSTM only) sets the forget-gate bias ``b_f`` of every layer; ``None``
+    keeps PyTorch's initialisation.
+    """
 
     def __init__(self, vocab_size: int, hidden_size: int, *, embedding_size: int = 32,
-                 cell: str = "lstm", num_layers: int = 1):
+                 cell: str = "lstm", num_layers: int = 1, forget_bias: float | None = None):
         super().__init__()
         self.vocab_size = check_int(vocab_size, "vocab_size", minimum=2)
         check_int(embedding_size, "embedding_size", minimum=1)
         self.embed = nn.Embedding(vocab_size, embedding_size)
         self.rnn = make_rnn(cell, embedding_size, hidden_size, num_layers=num_layers)
         self.head = nn.Linear(hidden_size, vocab_size)
+        if forget_bias is not None:               # b_f of every layer (Gers et al. 2000)
+            if cell != "lstm":
+                raise ValueError(f"forget_bias applies to cell='lstm', got cell={cell!r}")
+            fb, H = check_float(forget_bias, "forget_bias"), hidden_size
+            with torch.no_grad():
+                for k in range(num_layers):
+                    getattr(self.rnn, f"bias_ih_l{k}")[H:2 * H] = fb
+                    getattr(self.rnn, f"bias_hh_l{k}")[H:2 * H] = 0.0
 
     def forward(self, x: torch.Tensor, state=None):
         check_tensor(x, "x", ndim=2, floating=False)

@@ -102,13 +102,23 @@ def encode_batch(texts, vocab: Vocab, *, add_bos_eos: bool = False) -> torch.Ten
 
 
 class Seq2Seq(nn.Module):
-    """Encoder-decoder without attention: the whole source must pass through one state."""
+    """Encoder-decoder without attention: the whole source must pass through one state.
+
+    With ``packed=True`` (the default) the encoder reads each padded row up to its last real
+    token (a packed sequence). With ``packed=False`` it reads every position in one fused
+    call, padding included (a zero embedding), which runs several times faster on a CPU; put
+    the padding in front so the row still ends on a real token: ``src.flip(1)`` of a batch
+    padded at the end is the source reversed, as Sutskever et al. (2014) fed it.
+    """
 
     def __init__(self, src_vocab_size: int, tgt_vocab_size: int, hidden_size: int, *,
-                 embedding_size: int = 16, cell: str = "lstm"):
+                 embedding_size: int = 16, cell: str = "lstm", packed: bool = True):
         super().__init__()
         check_int(src_vocab_size, "src_vocab_size", minimum=2)
         check_int(tgt_vocab_size, "tgt_vocab_size", minimum=4)
+        if not isinstance(packed, bool):
+            raise TypeError(f"packed must be True or False, got {describe(packed)}")
+        self.packed = packed
         self.src_embed = nn.Embedding(src_vocab_size, embedding_size, padding_idx=0)
         self.tgt_embed = nn.Embedding(tgt_vocab_size, embedding_size, padding_idx=0)
         self.encoder = make_rnn(cell, embedding_size, hidden_size)
@@ -117,11 +127,14 @@ class Seq2Seq(nn.Module):
 
     def forward(self, src: torch.Tensor):
         """Encode padded ``src (B, S)`` (0 = padding): the state after each row's last real
-        token."""
+        token (``packed=True``), or after its last position (``packed=False``)."""
         check_tensor(src, "src", ndim=2, floating=False)
         lengths = (src != 0).sum(dim=1)                                       # (B,)
         if int(lengths.min()) == 0:
             raise ValueError("every source row needs at least one non-padding token")
+        if not self.packed:                    # one fused call over every position
+            _, state = self.encoder(self.src_embed(src))                      # (1, B, H)
+            return state
         packed = nn.utils.rnn.pack_padded_sequence(self.src_embed(src), lengths.cpu(),
                                                    batch_first=True, enforce_sorted=False)
         _, state = self.encoder(packed)                                       # (1, B, H)

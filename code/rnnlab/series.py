@@ -8,7 +8,7 @@
 * :class:`Forecaster`: a fused LSTM/GRU reads the window *relative to its last value* and
   predicts all ``K`` future steps at once (direct multi-step forecasting); subtracting the last
   value lets a model trained on the past of a trending series work on its future, at levels it
-  never saw.
+  never saw. ``levels=(mean, std)`` makes it read standardised levels instead, for comparison.
 * :func:`mae_by_horizon`: mean absolute error per forecast step, ``(K,)``.
 """
 from __future__ import annotations
@@ -94,18 +94,32 @@ def seasonal_naive_forecast(X: torch.Tensor, horizon: int, period: int) -> torch
 class Forecaster(nn.Module):
     """``X (B, L, 1)`` -> ``(B, K)`` forecasts of the next ``horizon`` values.
 
-    The window is shifted so its last value is 0, read by a fused RNN, and the last hidden
-    state is mapped to the ``K`` *changes* from that last value.
+    By default (``levels=None``) the window is shifted so its last value is 0, read by a fused
+    RNN, and the last hidden state is mapped to the ``K`` *changes* from that last value. With
+    ``levels=(mean, std)`` it reads the standardised levels ``(X - mean) / std`` instead and
+    predicts standardised levels, ``mean + std * readout(h)``: the usual alternative, which
+    must extrapolate when the series leaves the range it was trained on.
     """
 
-    def __init__(self, hidden_size: int, horizon: int, *, cell: str = "lstm"):
+    def __init__(self, hidden_size: int, horizon: int, *, cell: str = "lstm",
+                 levels: tuple[float, float] | None = None):
         super().__init__()
         self.horizon = check_int(horizon, "horizon", minimum=1)
+        if levels is not None:
+            if not isinstance(levels, (tuple, list)) or len(levels) != 2:
+                raise TypeError(f"levels must be None or a pair (mean, std), got {levels!r}")
+            levels = (check_float(levels[0], "levels[0] (mean)"),
+                      check_float(levels[1], "levels[1] (std)", minimum=0.0, strict_min=True))
+        self.levels = levels
         self.rnn = make_rnn(cell, 1, hidden_size)
         self.readout = nn.Linear(hidden_size, self.horizon)
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         check_tensor(X, "X", shape=("B", "L", 1))
+        if self.levels is not None:
+            mean, std = self.levels
+            outputs, _ = self.rnn((X - mean) / std)       # (B, L, H)
+            return mean + std * self.readout(outputs[:, -1])  # (B, K)
         last = X[:, -1]                                   # (B, 1)
         outputs, _ = self.rnn(X - last.unsqueeze(1))      # (B, L, H)
         return last + self.readout(outputs[:, -1])        # (B, K)
