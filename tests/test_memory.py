@@ -1,0 +1,146 @@
+"""Unit tests of rnnlab.memory: what BPTT keeps, truncation and checkpointing."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from rnnlab import memory
+from rnnlab import numpy_rnn as nr
+from rnnlab.cells import RNNCell
+from rnnlab.models import RecurrentLayer
+
+B, D, H, O = 3, 2, 4, 2  # noqa: E741
+
+
+def _data(T, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, T, D, generator=g, dtype=torch.float64)
+    return x, torch.randn(B, T, O, generator=g, dtype=torch.float64)
+
+
+def _rnn(cell="rnn", seed=0):
+    torch.manual_seed(seed)
+    kinds = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+    return kinds[cell](D, H, batch_first=True).double(), nn.Linear(H, O).double()
+
+
+def _rel(a, b):
+    return float((a - b).norm() / (a.norm() + b.norm()))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("T, chunk", [(12, 4), (13, 5), (5, 1), (6, 6), (4, 9)])
+def test_checkpointed_gives_the_full_gradient(cell, T, chunk):
+    layer, readout = _rnn(cell)
+    x, y = _data(T)
+    full = memory.bptt_gradients(layer, readout, x, y)
+    ckpt = memory.bptt_gradients(layer, readout, x, y, mode="checkpointed", chunk=chunk)
+    assert set(full.grads) == set(ckpt.grads) and len(full.grads) == 6
+    assert abs(full.loss - ckpt.loss) < 1e-12
+    for name, g in full.grads.items():
+        assert _rel(g, ckpt.grads[name]) < 1e-12, name
+
+
+def test_full_gradient_is_autograd_of_the_mse_and_leaves_it_in_grad():
+    layer, readout = _rnn()
+    x, y = _data(7)
+    res = memory.bptt_gradients(layer, readout, x, y)
+    assert torch.equal(layer.weight_hh_l0.grad, res.grads["layer.weight_hh_l0"])
+    loss = nn.functional.mse_loss(readout(layer(x)[0]), y)
+    grads = torch.autograd.grad(loss, list(layer.parameters()) + list(readout.parameters()))
+    assert abs(res.loss - loss.item()) < 1e-14
+    for got, want in zip(res.grads.values(), grads):
+        assert torch.allclose(got, want, atol=1e-14)
+
+
+@pytest.mark.parametrize("T, chunk", [(12, 4), (10, 3)])
+def test_truncated_equals_the_chunked_numpy_bptt(T, chunk):
+    layer, readout = _rnn()
+    x, y = _data(T)
+    res = memory.bptt_gradients(layer, readout, x, y, mode="truncated", chunk=chunk)
+    params = nr.from_torch_rnn(layer, W_hy=readout.weight.detach().numpy(),
+                               b_y=readout.bias.detach().numpy())
+    _, want = nr.loss_and_grads(params, x.numpy(), y.numpy(), truncate=chunk,
+                                truncation="chunked")
+    got_hh = res.grads["layer.weight_hh_l0"].numpy()
+    assert np.max(np.abs(got_hh - want["W_hh"])) < 1e-12
+    assert np.max(np.abs(res.grads["readout.weight"].numpy() - want["W_hy"])) < 1e-12
+    full = memory.bptt_gradients(layer, readout, x, y)
+    assert _rel(full.grads["layer.weight_hh_l0"], res.grads["layer.weight_hh_l0"]) > 1e-3
+
+
+def test_scratch_layer_works_and_its_peak_grows_with_T():
+    torch.manual_seed(0)
+    layer = RecurrentLayer(RNNCell(D, H)).double()
+    readout = nn.Linear(H, O).double()
+    peaks = {}
+    for T in (8, 32):
+        x, y = _data(T)
+        full = memory.bptt_gradients(layer, readout, x, y)
+        ckpt = memory.bptt_gradients(layer, readout, x, y, mode="checkpointed", chunk=4)
+        for name, g in full.grads.items():
+            assert _rel(g, ckpt.grads[name]) < 1e-12, name
+        peaks[T] = (full.peak, ckpt.peak)
+    assert 3.5 < peaks[32][0] / peaks[8][0] < 4.5          # full: in proportion to T
+    assert peaks[32][1] < peaks[32][0] / 3                    # checkpointed: far less
+
+
+def test_peaks_of_the_three_modes_on_torch_rnn():
+    layer, readout = _rnn()
+    x, y = _data(64)
+    peak = {m: memory.bptt_gradients(layer, readout, x, y, mode=m,
+                                     chunk=None if m == "full" else 8).peak for m in memory.MODES}
+    x2, y2 = _data(128)
+    full2 = memory.bptt_gradients(layer, readout, x2, y2).peak
+    assert 1.9 < full2 / peak["full"] < 2.1
+    assert peak["truncated"] < peak["checkpointed"] < peak["full"] / 3
+    # checkpointing adds the boundary states: 7 states of (B, H) before the last chunk
+    assert peak["checkpointed"] - peak["truncated"] == 7 * B * H
+
+
+def test_meter_counts_a_storage_once_and_releases_it():
+    w = torch.randn(5, 5, requires_grad=True)
+    with memory.SavedTensorMeter([w]) as meter:
+        h = torch.tanh(w @ torch.ones(5, 3))     # tanh saves its output: 15 numbers
+        y = (h * h).sum()                        # mul saves h twice: the same storage
+        assert meter.live == 15 + 15              # matmul's ones(5, 3), tanh's output
+        y.backward()
+        kept = meter.keep(torch.zeros(4))
+        assert meter.live == 4 and kept.shape == (4,)
+    assert meter.peak == 30
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"mode": "sliding"}, ValueError, "mode must be one of"),
+    ({"mode": "truncated"}, TypeError, "chunk must be an int"),
+    ({"mode": "checkpointed", "chunk": 0}, ValueError, "chunk must be >= 1"),
+    ({"mode": "full", "chunk": 4}, ValueError, "chunk applies to the chunked modes"),
+])
+def test_bad_arguments(kwargs, error, match):
+    layer, readout = _rnn()
+    x, y = _data(6)
+    with pytest.raises(error, match=match):
+        memory.bptt_gradients(layer, readout, x, y, **kwargs)
+
+
+def test_bad_inputs():
+    layer, readout = _rnn()
+    x, y = _data(6)
+    with pytest.raises(TypeError, match="layer must be a torch.nn.Module"):
+        memory.bptt_gradients(lambda x: x, readout, x, y)
+    with pytest.raises(ValueError, match="target must have size 6 on axis 1"):
+        memory.bptt_gradients(layer, readout, x, y[:, :5])
+    with pytest.raises(ValueError, match="x must have 3 dimensions"):
+        memory.bptt_gradients(layer, readout, x[0], y)
+    with pytest.raises(TypeError, match="expected tensors"):
+        memory.SavedTensorMeter([np.zeros(3)])
+
+
+def test_measure_false_gives_the_same_gradient_and_no_peak():
+    layer, readout = _rnn()
+    x, y = _data(10)
+    for mode, chunk in (("full", None), ("truncated", 3), ("checkpointed", 3)):
+        a = memory.bptt_gradients(layer, readout, x, y, mode=mode, chunk=chunk)
+        b = memory.bptt_gradients(layer, readout, x, y, mode=mode, chunk=chunk, measure=False)
+        assert a.peak > 0 and b.peak is None and a.loss == b.loss
+        assert all(torch.equal(a.grads[n], b.grads[n]) for n in a.grads)
