@@ -30,7 +30,8 @@ def test_a_failing_claim_is_named_in_the_build_summary(tmp_path):
     cells = [new_markdown_cell("# A chapter"),
              new_code_cell("from rnnlab import claims\nerror = 0.07"),
              new_code_cell("claims.less('the model solves the task (test MSE)', error, 0.05)")]
-    nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": KERNEL}), tmp_path / "nb.ipynb")
+    nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": KERNEL}),
+                   tmp_path / "nb.ipynb")
     done = book.build(tmp_path, timeout=600)
     assert done.returncode != 0
     summary = book.failure_summary(done.stdout)

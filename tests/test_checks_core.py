@@ -15,9 +15,9 @@ import torch
 
 from rnnlab import checks
 from rnnlab.checks import _core as core
-from rnnlab.checks import ch01, ch02, ch03, ch04, ch05, ch06
+from rnnlab.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07
 
-MODULES = (ch01, ch02, ch03, ch04, ch05, ch06)
+MODULES = (ch01, ch02, ch03, ch04, ch05, ch06, ch07)
 ALL_CHECKS = [getattr(m, n) for m in MODULES for n in m.__all__ if callable(getattr(m, n))]
 SEEDS = (0, 1, 2)          # the visible cases (0) and two hidden draws
 HIDDEN = SEEDS[1:]

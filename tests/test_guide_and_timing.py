@@ -65,11 +65,13 @@ def test_guide_tabulates_a_synthetic_chapter(tmp_path):
     assert "2 exercises in all (chapter 99: 2 exercises, 1 h 05 min)" in shown
     assert "repository.url:" in shown and "constant factor of 2" in shown
     data = dict(json.loads(json.dumps(GOOD_TIMINGS)), date="2031-02-03T04:05:06+00:00")
-    data["chapters"][0].update(notebook="99_synthetic.ipynb", seconds=12.25, runs=[12.25])
+    data["chapters"][0].update(notebook="99_synthetic.ipynb", seconds=12.25, runs=[12.25],
+                               import_seconds=4.0, work_seconds=8.25, cpu_seconds=9.5,
+                               import_runs=[4.0])
     (src / "timings.json").write_text(json.dumps(timing.check_timings(data)))
     shown = "\n".join(run_guide(src))
     assert "not measured yet" not in shown and f"Measured on {data['date'][:10]}" in shown
-    assert "| `99_synthetic.ipynb` | 12.2 s | 12.2 | yes |" in shown
+    assert "| `99_synthetic.ipynb` | 12.2 s | 4.0 s | 8.2 s | 9.5 s | 12.2 | yes |" in shown
     assert "2 CPU cores (x), 2 torch threads, Python 3.11, torch 2, Linux" in shown
 
 
@@ -122,8 +124,9 @@ def test_committed_timings_are_valid():
 
 @pytest.mark.slow
 def test_timing_stops_at_a_failing_notebook(tmp_path, capsys):
-    nbformat.write(new_notebook(cells=[new_code_cell("import rnnlab"), new_code_cell("assert 1 == 2")],
-                                metadata={"kernelspec": KERNEL}), tmp_path / "01_bad.ipynb")
+    cells = [new_code_cell("import rnnlab"), new_code_cell("assert 1 == 2")]
+    nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": KERNEL}),
+                   tmp_path / "01_bad.ipynb")
     out = tmp_path / "t.json"
     assert timing.main(["--source", str(tmp_path), "--out", str(out), "--repeat", "1"]) == 1
     captured = capsys.readouterr()

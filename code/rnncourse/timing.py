@@ -242,8 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     out.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     for chapter in data["chapters"]:
-        print(f"{chapter['notebook']}: {chapter['seconds']:.1f} s = {chapter['import_seconds']:.1f} s "
-              f"start and imports + {chapter['work_seconds']:.1f} s work; CPU "
+        print(f"{chapter['notebook']}: {chapter['seconds']:.1f} s = "
+              f"{chapter['import_seconds']:.1f} s start and imports + "
+              f"{chapter['work_seconds']:.1f} s work; CPU "
               f"{chapter['cpu_seconds']:.1f} s (median of {args.repeat})")
     print(f"wrote {out} (measured on {data['machine']['cpu_cores']} cores, "
           f"{data['machine']['cpu_model']})")

@@ -1,0 +1,215 @@
+"""Unit tests of rnnlab.checks.ch07: each check passes the reference on the visible and hidden
+cases, says TODO for an unfilled starter, gives each typical wrong answer its own hint, and
+fails an answer hard-coded for the visible cases on hidden ones."""
+import math
+
+import pytest
+import torch
+from test_checks_core import HIDDEN, MISTAKE_SEEDS, SEEDS, replaying, visible_outputs
+
+from rnnlab.checks import CheckFailed, ch07
+from rnnlab.checks._core import STRICT_ENV
+from rnnlab.scan import recurrence_loop, recurrence_scan
+
+
+@pytest.fixture(autouse=True)
+def lenient(monkeypatch):
+    """A TODO prints and returns, as in a student's notebook (conftest.py sets strict mode)."""
+    monkeypatch.setenv(STRICT_ENV, "0")
+
+
+def _todo(*args):
+    raise NotImplementedError("fill in")
+
+
+# -- the references ---------------------------------------------------------------------------
+def _past(x, d, fill):
+    return torch.cat([torch.full_like(x[:, :d], fill), x[:, :-d]], dim=1)
+
+
+def doubling_ref(a, b, *, mistake=""):
+    T, d = b.shape[1], 1
+    while (2 * d < T) if mistake == "few" else (d < T):
+        if mistake == "order":
+            a = a * _past(a, d, 1.0)
+            b = b + a * _past(b, d, 0.0)
+        elif mistake == "no a":
+            b = b + a * _past(b, d, 0.0)
+        elif mistake == "factor":
+            b, a = b + _past(a, d, 1.0) * _past(b, d, 0.0), a * _past(a, d, 1.0)
+        elif mistake == "future":
+            b = b + a * torch.cat([b[:, d:], torch.zeros_like(b[:, :d])], dim=1)
+            a = a * torch.cat([a[:, d:], torch.ones_like(a[:, :d])], dim=1)
+        else:
+            b, a = b + a * _past(b, d, 0.0), a * _past(a, d, 1.0)
+        d *= 2
+    return b
+
+
+def horizon_ref(r_min, r_max, eps):
+    return math.log(eps) / math.log(r_min), math.log(eps) / math.log(r_max)
+
+
+def attention_ref(s, keys, W_s, W_h, v, mask, *, mistake=""):
+    inside = (s @ W_s.T).unsqueeze(1) + keys @ W_h.T                 # (B, S, A)
+    e = torch.tanh(inside) @ v                                       # (B, S)
+    if mistake == "no tanh":
+        e = inside @ v
+    if mistake == "dot":
+        e = torch.einsum("bh,bsh->bs", s, keys)
+    if mistake == "no query":
+        e = torch.tanh(keys @ W_h.T) @ v
+    if mistake == "no mask":
+        return torch.softmax(e, dim=1)
+    if mistake == "after":
+        return torch.softmax(e, dim=1) * mask
+    e = e.masked_fill(~mask, float("-inf"))
+    if mistake == "batch axis":
+        return torch.softmax(e, dim=0).nan_to_num()
+    return torch.softmax(e, dim=1)
+
+
+def mingru_ref(x, W_x, b, *, mistake=""):
+    a_z, a_n = (x @ W_x.T + b).chunk(2, dim=-1)                       # (B, T, H) each
+    if mistake == "rows":
+        a_z, a_n = a_n, a_z
+    z = torch.sigmoid(a_z)
+    n = torch.tanh(a_n) if mistake == "tanh" else a_n
+    h, out = torch.zeros_like(z[:, 0]), []
+    for t in range(x.shape[1]):
+        if mistake == "feng":
+            h = (1 - z[:, t]) * h + z[:, t] * n[:, t]
+        elif mistake == "no 1-z":
+            h = n[:, t] + z[:, t] * h
+        else:
+            h = (1 - z[:, t]) * n[:, t] + z[:, t] * h
+        out.append(h)
+    out = torch.stack(out, dim=1)                                    # (B, T, H)
+    return out[:, -1] if mistake == "last" else out
+
+
+def mingru_by_scan(x, W_x, b):
+    a_z, a_n = (x @ W_x.T + b).chunk(2, dim=-1)
+    z = torch.sigmoid(a_z)
+    return recurrence_scan(z, (1 - z) * a_n)
+
+
+CORRECT = {
+    "scan_doubling": (ch07.scan_doubling, doubling_ref),
+    "scan_doubling is the library's scan": (ch07.scan_doubling, recurrence_scan),
+    "ring_horizon": (ch07.ring_horizon, horizon_ref),
+    "ring_horizon as an array": (ch07.ring_horizon,
+                                 lambda *a: torch.tensor(horizon_ref(*a), dtype=torch.float64)),
+    "attention_weights": (ch07.attention_weights, attention_ref),
+    "attention_weights in numpy": (ch07.attention_weights, lambda *a: attention_ref(*a).numpy()),
+    "mingru": (ch07.mingru, mingru_ref),
+    "mingru by the scan": (ch07.mingru, mingru_by_scan),
+}
+REFERENCES = [CORRECT[name] for name in ch07.__all__]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("label", list(CORRECT))
+def test_correct_answers_pass_on_visible_and_hidden_cases(label, seed, capsys):
+    check, answer = CORRECT[label]
+    assert check(answer, seed=seed).status == "passed"
+    assert capsys.readouterr().out.startswith(f"PASSED {check.__name__}: ")
+
+
+@pytest.mark.parametrize("check", [c for c, _ in REFERENCES], ids=ch07.__all__)
+def test_unfilled_starters_are_todo(check, capsys):
+    assert check(_todo).status == "todo"
+    assert f"TODO {check.__name__}" in capsys.readouterr().out
+    assert check(None).status == "todo"
+
+
+@pytest.mark.parametrize("check, reference", REFERENCES, ids=ch07.__all__)
+def test_answers_hard_coded_for_the_visible_cases_fail_on_hidden_ones(check, reference):
+    outputs = visible_outputs(check, reference)
+    assert check(replaying(outputs)).status == "passed"
+    for seed in HIDDEN:
+        with pytest.raises(CheckFailed, match=f"^{check.__name__}: "):
+            check(replaying(outputs), seed=seed)
+
+
+# -- ex-07-1 -----------------------------------------------------------------------------------
+def _in_place(a, b):
+    T, d = b.shape[1], 1
+    while d < T:
+        b_past, a_past = _past(b, d, 0.0), _past(a, d, 1.0)
+        b += a * b_past
+        a *= a_past
+        d *= 2
+    return b
+
+
+@pytest.mark.parametrize("seed", MISTAKE_SEEDS)
+@pytest.mark.parametrize("fn, hint", [
+    (lambda a, b: doubling_ref(a, b, mistake="few"), "one round is missing"),
+    (lambda a, b: doubling_ref(a, b, mistake="order"), "a was updated before b"),
+    (lambda a, b: doubling_ref(a, b, mistake="no a"), "a is never updated"),
+    (lambda a, b: doubling_ref(a, b, mistake="factor"), "not through a_\\(t-d\\)"),
+    (lambda a, b: doubling_ref(a, b, mistake="future"), "shift goes the wrong way"),
+    (_in_place, "changed a or b in place"),
+    (lambda a, b: recurrence_loop(a, b)[:, 1:], "shape"),
+    (lambda a, b: doubling_ref(a, b).real if b.is_complex() else doubling_ref(a, b) + 1,
+     "complex tensor|differs"),
+])
+def test_scan_doubling_wrong(fn, hint, seed):
+    with pytest.raises(CheckFailed, match=hint):
+        ch07.scan_doubling(fn, seed=seed)
+
+
+# -- ex-07-2 -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", MISTAKE_SEEDS)
+@pytest.mark.parametrize("fn, hint", [
+    (lambda a, b, e: horizon_ref(a, b, e)[::-1], "wrong order"),
+    (lambda a, b, e: (math.log(a) / math.log(e), math.log(b) / math.log(e)),
+     "not ln\\(r\\) / ln\\(eps\\)"),
+    (lambda a, b, e: (-math.log(e) / (1 - a), -math.log(e) / (1 - b)), "exact logarithm"),
+    (lambda a, b, e: tuple(k / 2 for k in horizon_ref(a, b, e)), "not its square"),
+    (lambda a, b, e: tuple(math.ceil(k) for k in horizon_ref(a, b, e)), "do not round"),
+    (lambda a, b, e: tuple(k * math.log(10) for k in horizon_ref(a, b, e)), "constant factor"),
+    (lambda a, b, e: horizon_ref(a, b, e)[0], "return a pair"),
+    (lambda a, b, e: ("1", "2"), "pair of two numbers"),
+])
+def test_ring_horizon_wrong(fn, hint, seed):
+    with pytest.raises(CheckFailed, match=hint):
+        ch07.ring_horizon(fn, seed=seed)
+
+
+# -- ex-07-3 -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", MISTAKE_SEEDS)
+@pytest.mark.parametrize("mistake, hint", [
+    ("no mask", "padding positions got weight"), ("after", "after the softmax"),
+    ("batch axis", "over the batch"), ("no tanh", "tanh is missing"),
+    ("dot", "dot-product attention"), ("no query", "do not depend on the query"),
+])
+def test_attention_weights_wrong(mistake, hint, seed):
+    with pytest.raises(CheckFailed, match=hint):
+        ch07.attention_weights(lambda *a: attention_ref(*a, mistake=mistake), seed=seed)
+
+
+def test_attention_weights_other_errors():
+    with pytest.raises(CheckFailed, match="shape"):
+        ch07.attention_weights(lambda *a: attention_ref(*a)[:, :-1])
+    with pytest.raises(CheckFailed, match="differs"):
+        ch07.attention_weights(lambda *a: attention_ref(*a) ** 2)
+
+
+# -- ex-07-4 -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("seed", MISTAKE_SEEDS)
+@pytest.mark.parametrize("mistake, hint", [
+    ("feng", "z and 1 - z swapped"), ("tanh", "drop the tanh"), ("rows", "z first, then n"),
+    ("no 1-z", "weight 1 - z"), ("last", "not only the last state"),
+])
+def test_mingru_wrong(mistake, hint, seed):
+    with pytest.raises(CheckFailed, match=hint):
+        ch07.mingru(lambda *a: mingru_ref(*a, mistake=mistake), seed=seed)
+
+
+def test_mingru_other_errors():
+    with pytest.raises(CheckFailed, match="shape"):
+        ch07.mingru(lambda *a: mingru_ref(*a)[:, 1:])
+    with pytest.raises(CheckFailed, match="array of numbers"):
+        ch07.mingru(lambda *a: "h")

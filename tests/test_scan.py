@@ -1,0 +1,106 @@
+"""Unit tests of rnnlab.scan: the parallel prefix scan equals the loop, values and gradients."""
+import pytest
+import torch
+
+from rnnlab.scan import combine, recurrence_loop, recurrence_reduce, recurrence_scan
+
+
+def _case(B, T, N, *, dtype, a_shape="full", seed=0):
+    g = torch.Generator().manual_seed(seed)
+    real = torch.float64 if dtype in (torch.float64, torch.complex128) else torch.float32
+    shape = {"full": (B, T, N), "time": (T, N), "const": (N,)}[a_shape]
+    if dtype.is_complex:
+        a = torch.polar(0.5 + 0.5 * torch.rand(*shape, generator=g, dtype=real),
+                        6.3 * torch.rand(*shape, generator=g, dtype=real))
+        b = torch.complex(torch.randn(B, T, N, generator=g, dtype=real),
+                          torch.randn(B, T, N, generator=g, dtype=real))
+    else:
+        a = torch.rand(*shape, generator=g, dtype=real) * 1.2 - 0.1
+        b = torch.randn(B, T, N, generator=g, dtype=real)
+    return a, b
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("dtype", [torch.float64, torch.complex128])
+def test_scan_equals_loop_on_random_shapes_float64(seed, dtype):
+    g = torch.Generator().manual_seed(100 + seed)
+    B, T, N = (int(v) for v in (torch.randint(1, 5, (1,), generator=g),
+                               torch.randint(1, 70, (1,), generator=g),
+                               torch.randint(1, 6, (1,), generator=g)))
+    for a_shape in ("full", "time", "const"):
+        a, b = _case(B, T, N, dtype=dtype, a_shape=a_shape, seed=seed)
+        h0 = torch.randn(B, N, dtype=torch.float64, generator=g).to(b.dtype)
+        for start in (None, h0):
+            want = recurrence_loop(a, b, start)
+            got = recurrence_scan(a, b, start)
+            assert got.shape == (B, T, N)
+            assert torch.allclose(got, want, rtol=1e-12, atol=1e-12), (B, T, N, a_shape)
+            last = recurrence_reduce(a, b, start)
+            assert last.shape == (B, N)
+            assert torch.allclose(last, want[:, -1], rtol=1e-12, atol=1e-12), (B, T, N, a_shape)
+
+
+@pytest.mark.parametrize("T", [1, 2, 3, 7, 64, 100, 255])
+def test_scan_equals_loop_float32(T):
+    a, b = _case(3, T, 4, dtype=torch.complex64, a_shape="const", seed=T)
+    want, got = recurrence_loop(a, b), recurrence_scan(a, b)
+    assert ((got - want).abs().max() / want.abs().max()) < 1e-6
+
+
+def test_loop_is_the_recurrence_written_out():
+    a, b = _case(2, 5, 3, dtype=torch.float64)
+    h0 = torch.randn(2, 3, dtype=torch.float64)
+    h, expected = h0, []
+    for t in range(5):
+        h = a[:, t] * h + b[:, t]
+        expected.append(h)
+    assert torch.allclose(recurrence_loop(a, b, h0), torch.stack(expected, 1), atol=1e-15)
+
+
+def test_gradients_of_scan_equal_those_of_the_loop():
+    a, b = _case(2, 37, 3, dtype=torch.complex128, a_shape="const", seed=3)
+    weights = torch.randn(2, 37, 3, dtype=torch.float64)
+    grads = []
+    for fn in (recurrence_loop, recurrence_scan):
+        a_, b_ = a.clone().requires_grad_(True), b.clone().requires_grad_(True)
+        (fn(a_, b_).abs() * weights).sum().backward()
+        grads.append((a_.grad, b_.grad))
+    for g_loop, g_scan in zip(*grads):
+        assert torch.allclose(g_loop, g_scan, rtol=1e-10, atol=1e-12)
+    last = []
+    for fn in (lambda a, b: recurrence_loop(a, b)[:, -1], recurrence_reduce):
+        a_, b_ = a.clone().requires_grad_(True), b.clone().requires_grad_(True)
+        (fn(a_, b_).abs() * weights[:, -1]).sum().backward()
+        last.append((a_.grad, b_.grad))
+    for g_loop, g_reduce in zip(*last):
+        assert torch.allclose(g_loop, g_reduce, rtol=1e-10, atol=1e-12)
+
+
+def test_combine_is_associative_and_not_commutative():
+    g = torch.Generator().manual_seed(0)
+    p, q, r = ((torch.randn(4, generator=g, dtype=torch.float64),
+                torch.randn(4, generator=g, dtype=torch.float64)) for _ in range(3))
+    left, right = combine(combine(p, q), r), combine(p, combine(q, r))
+    assert all(torch.allclose(x, y) for x, y in zip(left, right))
+    assert not torch.allclose(combine(p, q)[1], combine(q, p)[1])
+
+
+def test_bad_inputs():
+    a, b = _case(2, 5, 3, dtype=torch.float32)
+    for fn in (recurrence_loop, recurrence_scan, recurrence_reduce):
+        with pytest.raises(TypeError, match="a must be a torch.Tensor"):
+            fn([1.0], b)
+        with pytest.raises(TypeError, match="floating"):
+            fn(a, b.long())
+        with pytest.raises(ValueError, match="3 dimensions"):
+            fn(a, b[0])
+        with pytest.raises(ValueError, match="at least one time step"):
+            fn(a[:, :0], b[:, :0])
+        with pytest.raises(ValueError, match=r"a must have shape \(N,\)"):
+            fn(a[:, :4], b)
+        with pytest.raises(TypeError, match="b must be complex"):
+            fn(a.to(torch.complex64), b)
+        with pytest.raises(ValueError, match="h0"):
+            fn(a, b, torch.zeros(3, 3))
+        with pytest.raises(TypeError, match="h0 must be None"):
+            fn(a, b, [0.0])
