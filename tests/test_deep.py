@@ -169,6 +169,11 @@ def test_activation_stds_and_mean_derivatives():
     assert torch.allclose(deep.mean_derivatives(m, x), active)
     ident = _mlp(activation="identity")
     assert torch.allclose(deep.mean_derivatives(ident, x), torch.ones(L, dtype=torch.float64))
+    t = _mlp(activation="tanh")
+    by_hand = torch.stack([(1 - torch.tanh(a) ** 2).pow(2).mean() for a in t.trace(x)["pre"]])
+    assert torch.allclose(deep.mean_derivatives(t, x, squared=True), by_hand)
+    with pytest.raises(TypeError, match="squared must be True or False"):
+        deep.mean_derivatives(t, x, squared=1)
 
 
 def test_dead_fraction():
@@ -211,8 +216,48 @@ def test_normalisation_invariances():
         assert torch.allclose(m(x2), y, atol=1e-4) == example_invariant, norm
 
 
+def test_saturated_fraction():
+    m, x = _mlp(activation="sigmoid", init_scale=8.0), _x()
+    by_hand = torch.stack([(torch.sigmoid(a) * (1 - torch.sigmoid(a)) <= 0.01).double().mean()
+                           for a in m.trace(x)["pre"]])
+    assert torch.allclose(deep.saturated_fraction(m, x), by_hand)
+    assert torch.all(deep.saturated_fraction(m, x) >= deep.dead_fraction(m, x, threshold=0.01))
+    assert torch.all(deep.saturated_fraction(_mlp(activation="identity"), x) == 0)
+    with pytest.raises(ValueError, match="threshold must be >= 0"):
+        deep.saturated_fraction(m, x, threshold=-0.1)
+
+
+def _autograd_jacobian(m, x1):
+    return torch.autograd.functional.jacobian(
+        lambda v: m.trace(v.unsqueeze(0))["post"][-1].squeeze(0), x1)
+
+
+@pytest.mark.parametrize("kw", [dict(activation="tanh"), dict(activation="relu", init="he"),
+                                dict(activation="sigmoid", residual=True, residual_scale=0.5),
+                                dict(activation="tanh", norm="layer")])
+def test_input_output_jacobian_matches_autograd(kw):
+    m, x = _mlp(**kw), _x(n=4)
+    jac = deep.input_output_jacobian(m, x)
+    assert jac.shape == (4, W, D)
+    for b in range(4):
+        assert torch.allclose(jac[b], _autograd_jacobian(m, x[b]), atol=1e-12)
+    assert all(p.grad is None for p in m.parameters())
+
+
+def test_input_output_jacobian_of_orthogonal_linear_stack_is_orthogonal():
+    m, x = _mlp(in_features=W, activation="identity", init="orthogonal"), _x(n=3, d=W)
+    sv = torch.linalg.svdvals(deep.input_output_jacobian(m, x))
+    assert torch.allclose(sv, torch.ones_like(sv), atol=1e-10)
+
+
+def test_input_output_jacobian_refuses_batch_norm():
+    with pytest.raises(ValueError, match="norm='batch'"):
+        deep.input_output_jacobian(_mlp(norm="batch"), _x())
+
+
 @pytest.mark.parametrize("fn", [deep.layer_grad_norms, deep.activation_stds, deep.mean_derivatives,
-                                deep.dead_fraction, deep.preactivation_percentiles])
+                                deep.dead_fraction, deep.saturated_fraction,
+                                deep.preactivation_percentiles, deep.input_output_jacobian])
 def test_measurements_check_arguments(fn):
     m = _mlp()
     with pytest.raises(TypeError, match="must be a rnnlab.deep.DeepMLP"):

@@ -23,8 +23,10 @@ The measurements take a model and a batch ``x`` of shape ``(B, D)``:
 :func:`layer_grad_norms` (``||dL/dh_l||`` or ``||dL/dW_l||`` per hidden layer),
 :func:`grad_ratio` (first layer over last), :func:`activation_stds`,
 :func:`mean_derivatives` (mean ``act'`` per layer),
-:func:`dead_fraction` (units whose derivative is zero, or tiny, on every example) and
-:func:`preactivation_percentiles`.
+:func:`dead_fraction` (units whose derivative is zero, or tiny, on every example),
+:func:`saturated_fraction` (pairs of example and unit whose derivative is tiny),
+:func:`preactivation_percentiles` and :func:`input_output_jacobian` (``dh_L/dx`` per example,
+whose singular values say whether the stack is close to an isometry, Pennington et al. 2017).
 """
 from __future__ import annotations
 
@@ -40,7 +42,8 @@ from .init import INITIALIZERS
 from .runtime import make_generator
 
 __all__ = ["ACTIVATIONS", "INITS", "NORMS", "DeepMLP", "layer_grad_norms", "grad_ratio",
-           "activation_stds", "mean_derivatives", "dead_fraction", "preactivation_percentiles"]
+           "activation_stds", "mean_derivatives", "dead_fraction", "saturated_fraction",
+           "preactivation_percentiles", "input_output_jacobian"]
 
 #: Activations of a deep stack, by name.
 ACTIVATIONS: dict[str, Callable] = {
@@ -92,7 +95,9 @@ class DeepMLP(nn.Module):
         sizes = [in_features] + [width] * depth
         self.linears = nn.ModuleList(nn.Linear(a, b, bias=norm == "none")
                                      for a, b in zip(sizes[:-1], sizes[1:]))
-        self.norms = nn.ModuleList(self._norm_layer(width) for _ in range(depth))
+        # one shared nn.Identity when there is no normalisation (it holds nothing; faster to build)
+        self.norms = nn.ModuleList([nn.Identity()] * depth if norm == "none"
+                                   else [self._norm_layer(width) for _ in range(depth)])
         self.readout = nn.Linear(width, out_features)
         self._initialise(make_generator(check_int(seed, "seed", minimum=0)), init_scale, bias)
 
@@ -133,10 +138,10 @@ class DeepMLP(nn.Module):
         """
         check_tensor(x, "x", shape=("B", self.in_features))
         pre, post, h = [], [], x
-        for l, (lin, norm) in enumerate(zip(self.linears, self.norms)):
+        for i, (lin, norm) in enumerate(zip(self.linears, self.norms)):
             a = norm(lin(h))                                   # (B, W)
             z = self.act(a)                                    # (B, W)
-            h = h + self.residual_scale * z if self.residual and l > 0 else z  # (B, W)
+            h = h + self.residual_scale * z if self.residual and i > 0 else z  # (B, W)
             pre.append(a)
             post.append(h)
         return {"pre": pre, "post": post, "y": self.readout(h)}  # y: (B, O)
@@ -205,10 +210,15 @@ def _derivatives(model, x):
     return out
 
 
-def mean_derivatives(model: DeepMLP, x: torch.Tensor) -> torch.Tensor:
-    """Mean of ``act'(a_l)`` over batch and units for each layer, ``(depth,)``."""
+def mean_derivatives(model: DeepMLP, x: torch.Tensor, *, squared: bool = False) -> torch.Tensor:
+    """Mean of ``act'(a_l)`` over batch and units for each layer, ``(depth,)``; with
+    ``squared=True`` the mean of ``act'(a_l)**2``, whose square root times the gain of the
+    weights predicts the factor by which a layer scales the back-propagated gradient."""
     _check(model, x)
-    return torch.stack([d.mean() for d in _derivatives(model, x)])  # (L,)
+    if not isinstance(squared, bool):
+        raise TypeError(f"squared must be True or False, got {type(squared).__name__}")
+    return torch.stack([(d ** 2 if squared else d).mean()
+                        for d in _derivatives(model, x)])  # (L,)
 
 
 def dead_fraction(model: DeepMLP, x: torch.Tensor, *, threshold: float = 0.0) -> torch.Tensor:
@@ -225,6 +235,16 @@ def dead_fraction(model: DeepMLP, x: torch.Tensor, *, threshold: float = 0.0) ->
                         for d in _derivatives(model, x)])  # (L,)
 
 
+def saturated_fraction(model: DeepMLP, x: torch.Tensor, *, threshold: float = 0.01) -> torch.Tensor:
+    """Fraction of the (example, unit) pairs of each layer whose ``|act'|`` is at most
+    ``threshold``, shape ``(depth,)``: how much of the layer is in the flat part of a sigmoid or
+    tanh on this data (:func:`dead_fraction` counts only units flat on *every* example)."""
+    _check(model, x)
+    threshold = check_float(threshold, "threshold", minimum=0.0)
+    return torch.stack([(d.abs() <= threshold).to(x.dtype).mean()
+                        for d in _derivatives(model, x)])  # (L,)
+
+
 @torch.no_grad()
 def preactivation_percentiles(model: DeepMLP, x: torch.Tensor,
                               q=(15.0, 50.0, 85.0)) -> torch.Tensor:
@@ -236,3 +256,38 @@ def preactivation_percentiles(model: DeepMLP, x: torch.Tensor,
         raise ValueError(f"q must be percentiles in [0, 100], got {q!r}")
     pre = model.trace(x)["pre"]
     return torch.stack([torch.quantile(a.flatten().float(), qs.to(a.device) / 100) for a in pre])
+
+
+def input_output_jacobian(model: DeepMLP, x: torch.Tensor) -> torch.Tensor:
+    """The Jacobian of the last hidden layer's output with respect to the input, for every
+    example of ``x``: ``dh_L/dx``, shape ``(B, width, in_features)``.
+
+    It is the product of the layers' Jacobians, ``diag(act'(a_l)) W_l`` (``I +
+    residual_scale * diag(act'(a_l)) W_l`` for a residual layer), that back-propagation
+    multiplies by, transposed; its singular values say how much each input direction is
+    stretched or shrunk on the way up, and each output direction on the way down. A
+    batch-normalised stack couples the examples of a batch, so its per-example Jacobian is not
+    defined: ``norm="batch"`` is refused. A layer-normalised stack is differentiated by
+    autograd, one output unit at a time.
+    """
+    _check(model, x)
+    if model.norm == "batch":
+        raise ValueError("input_output_jacobian needs a stack whose examples are independent, "
+                         "got norm='batch' (its statistics couple the examples of a batch)")
+    if model.norm == "layer":
+        xs = x.detach().clone().requires_grad_(True)
+        with torch.enable_grad():
+            h_last = model.trace(xs)["post"][-1]               # (B, W)
+            rows = [torch.autograd.grad(h_last[:, k].sum(), xs,
+                                        retain_graph=k < model.width - 1)[0]
+                    for k in range(model.width)]               # width x (B, D): row k of each
+        return torch.stack(rows, dim=1)                        # (B, W, D)
+    with torch.no_grad():
+        jac = None
+        eye = torch.eye(model.width, dtype=x.dtype, device=x.device)
+        for i, (d, w) in enumerate(zip(_derivatives(model, x), model.weights)):
+            step = d.unsqueeze(-1) * w                         # (B, W, n_in): diag(act') W_l
+            if model.residual and i > 0:
+                step = eye + model.residual_scale * step       # (B, W, W)
+            jac = step if jac is None else step @ jac          # (B, W, D)
+    return jac
