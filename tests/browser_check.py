@@ -12,7 +12,8 @@ book is checked as it behaves offline (MathJax must come from the build itself).
 For every page, :meth:`Site.check` reports as problems:
 
 * console errors and uncaught page errors, except the ones listed in :data:`IGNORED`;
-* requests to the local server that fail or answer 4xx/5xx (apart from ``/favicon.ico``);
+* requests to the local server that fail or answer 4xx/5xx (apart from those in
+  :data:`EXPECTED_MISSING`);
 * images that did not load (``naturalWidth == 0``), and figures named in a notebook's cell
   metadata (``mystnb.figure.name``) that are not on the page with a loaded image;
 * math not typeset: a ``.math`` element without MathJax output, a MathJax error, fewer display
@@ -25,7 +26,12 @@ For every page, :meth:`Site.check` reports as problems:
   their exception on purpose and are exempt);
 * exercises: a solution dropdown per exercise of the source, each hidden at first and
   visible after a click on its toggle button;
-* internal links whose page or ``#fragment`` does not exist in the build.
+* internal links whose page or ``#fragment`` does not exist in the build;
+* content cut off (issue 13): at each window width of :data:`WIDTHS` (a laptop's and a
+  phone's), any display equation, table, code block, cell output, figure or image of the text
+  column whose content is wider than the room it has, with no scrollbar to reach the rest:
+  clipped by an ancestor that hides overflow, or sticking out of the text column (over the
+  margin or off the screen). Every ``<details>`` and solution is open while this is measured.
 """
 from __future__ import annotations
 
@@ -53,7 +59,17 @@ IGNORED = {
     # re-declare a `const`. The first copy has already defined it, so the launch button's
     # thebe still works (a framework bug, not something the course can fix in its files).
     "thebe-twice": re.compile(r"^Identifier 'THEBE_JS_URL' has already been declared$"),
+    # _static/pdf-download.js asks whether the book's PDF is there (only `make pdf` makes it)
+    # before it offers it in the download button; without it the answer is a 404.
+    "no-pdf-yet": re.compile(r"status of 404 .*\[\S*/book\.pdf\]$"),
 }
+#: Requests whose failure is expected, each with its reason (see IGNORED).
+EXPECTED_MISSING = ("/favicon.ico", "/book.pdf")
+
+#: Window widths (CSS px) at which nothing may be cut off: a common laptop's, then a phone's.
+#: The first is also the width of the screenshots.
+WIDTHS = (1366, 390)
+WINDOW_HEIGHT = 900
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
@@ -160,7 +176,8 @@ _JS_INSPECT = r"""() => {
     if (n.parentElement.closest(skip)) continue;
     const m = n.data.match(/\\\(|\\\[|\$\$|\\begin\{|\$[^$\s][^$\n]*[^$\s\\]\$|\$[^$\s]\$/);
     if (m) raw.push(n.data.slice(Math.max(0, m.index - 30), m.index + 40).trim());
-    const table = n.data.match(/\|\s*:?(-{3,}|[\u2013\u2014]-*):?\s*\|/);   // typography: --- may become an em dash
+    // typography: --- may become an em dash
+    const table = n.data.match(/\|\s*:?(-{3,}|[\u2013\u2014]-*):?\s*\|/);
     if (table) rawTables.push(n.data.slice(0, 80).trim());
   }
   const outputs = [...document.querySelectorAll('.cell_output')].filter(o => !exempt(o));
@@ -188,6 +205,90 @@ _JS_INSPECT = r"""() => {
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),
   };
 }"""
+
+_JS_OVERFLOW = r"""() => {
+  // Open what a reader can open, so that its content is measured too.
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  document.querySelectorAll('.toggle-hidden button.toggle-button').forEach(b => b.click());
+  const column = document.querySelector('article.bd-article') || document.querySelector('main')
+      || document.body;
+  // Math is measured by what MathJax draws (mjx-math): its hidden copy for screen readers
+  // (mjx-assistive-mml) is wider than the drawing and would make every box look too small.
+  const kinds = [['div.math mjx-math', 'display math'], ['span.math mjx-math', 'inline math'],
+                 ['table', 'table'],
+                 ['div.cell_output, div.output', 'cell output'], ['div.highlight, pre', 'code'],
+                 ['figure', 'figure'], ['img', 'image']];
+  const selector = kinds.map(k => k[0]).join(', ');
+  const px = (s, k) => parseFloat(s[k]) || 0;
+  const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
+  const clips = el => ['hidden', 'clip'].includes(getComputedStyle(el).overflowX);
+  const barShown = el => {      // a horizontal scrollbar drawn below the content (not overlaid)
+    const s = getComputedStyle(el);
+    return el.offsetHeight - el.clientHeight - px(s, 'borderTopWidth')
+           - px(s, 'borderBottomWidth') >= 1;
+  };
+  const describe = el => {
+    const kind = kinds.find(k => el.matches(k[0]))[1];
+    let what = '';
+    if (kind === 'display math') {
+      const box = el.closest('div.math') || el;
+      const eqno = box.querySelector('.eqno');
+      what = [eqno && eqno.textContent.replace('#', '').trim(), box.id && '#' + box.id]
+             .filter(Boolean).join(' ') || box.textContent.trim().slice(0, 40);
+    } else if (kind === 'inline math') {
+      what = (el.closest('span.math') || el).textContent.trim().slice(0, 40);
+    } else if (kind === 'table') {
+      const cap = el.querySelector('caption');
+      what = (cap ? cap.textContent : el.innerText).trim().split('\n')[0].slice(0, 50);
+    } else if (kind === 'image') {
+      what = el.getAttribute('alt') || (el.getAttribute('src') || '').split('/').pop();
+    } else {
+      what = (el.innerText || el.textContent || '').trim().split('\n')[0].slice(0, 50);
+    }
+    return `${kind} ${JSON.stringify(what)}`;
+  };
+  const name = el => el === column ? 'the text column' : el.tagName.toLowerCase()
+      + (el.id ? '#' + el.id : '') + [...el.classList].slice(0, 2).map(c => '.' + c).join('');
+  const vw = document.documentElement.clientWidth;
+  const found = [];
+  [...column.querySelectorAll(selector)].forEach((el, index) => {
+    if (found.some(f => f.el.contains(el)) || !el.checkVisibility()) return;
+    const r = el.getBoundingClientRect();
+    if (r.width < 1 || r.height < 1) return;
+    let right = r.right, by = null, how = '';
+    if (el.scrollWidth > el.clientWidth + 1) {          // its content does not fit its box
+      if (scrolls(el) && !barShown(el)) [by, how] = [el, 'scrolls but shows no scrollbar'];
+      else if (clips(el)) [by, how] = [el, 'hides what does not fit'];
+      else if (!scrolls(el)) right = Math.max(right, r.left + el.scrollWidth);
+    }
+    let reachable = false;
+    for (let a = el.parentElement; a && !by; a = a.parentElement) {
+      const ar = a.getBoundingClientRect();
+      const out = right > ar.right + 1 || r.left < ar.left - 1;
+      if (scrolls(a) && out) {
+        if (!barShown(a)) [by, how] = [a, 'scrolls but shows no scrollbar'];
+        else reachable = true;
+        break;
+      }
+      if (out && clips(a)) [by, how] = [a, 'hides what does not fit'];
+      else if (out && a === column) [by, how] = [a, 'sticks out of it'];
+      if (a === column) break;
+    }
+    if (!by && !reachable && (right > vw + 1 || r.left < -1)) {
+      [by, how] = [document.documentElement, 'runs off the screen'];
+    }
+    if (by) {
+      const box = by.getBoundingClientRect();
+      const inner = by === el;                        // the element itself scrolls or clips
+      found.push({el, index, what: describe(el), how,
+                  width: Math.round(inner ? el.scrollWidth : right - r.left),
+                  room: Math.round(inner ? el.clientWidth : Math.min(box.width, vw)),
+                  by: by === document.documentElement ? 'the window' : name(by)});
+    }
+  });
+  return found.map(({el, ...rest}) => rest);
+}"""
+
 
 _JS_SOLUTION_STATE = """el => {
   const body = [...el.children].filter(c => !c.classList.contains('admonition-title'));
@@ -219,8 +320,10 @@ class Chromium:
         from playwright.sync_api import sync_playwright
         self._pw = sync_playwright().start()
         try:
+            # Playwright hides scrollbars by default; the overflow check needs them drawn.
             self.browser = self._pw.chromium.launch(executable_path=self.executable,
-                                                    headless=True, args=CHROMIUM_ARGS)
+                                                    headless=True, args=CHROMIUM_ARGS,
+                                                    ignore_default_args=["--hide-scrollbars"])
         except Exception:
             self._pw.stop()
             raise
@@ -241,18 +344,19 @@ class Site:
     """A built site served on 127.0.0.1 and one browser tab on it (a context manager)."""
 
     def __init__(self, browser, html_dir: Path, screenshots: Path | None = None,
-                 viewport=(1280, 900)):
+                 widths=WIDTHS, height=WINDOW_HEIGHT):
         self._browser = browser
         self.html_dir = Path(html_dir)
         self.screenshots = screenshots
-        self.viewport = viewport
+        self.widths, self.height = tuple(widths), height
         self._static_ids: dict[Path, set[str]] = {}
         self.blocked: set[str] = set()   # hosts the pages tried to reach (aborted: offline)
+        self._overlay_page = None        # the phone-like tab of the overflow check
 
     def __enter__(self):
         self.server, self.base = serve(self.html_dir)
-        w, h = self.viewport
-        self._context = self._browser.new_context(viewport={"width": w, "height": h})
+        self._context = self._browser.new_context(
+            viewport={"width": self.widths[0], "height": self.height})
         self._context.route("**/*", self._offline)
         self.page = self._context.new_page()
         self.page.set_default_timeout(30_000)
@@ -264,7 +368,10 @@ class Site:
         return self
 
     def __exit__(self, *exc):
-        for closer in (self._context.close, self.server.shutdown, self.server.server_close):
+        closers = [self._context.close, self.server.shutdown, self.server.server_close]
+        if self._overlay_page is not None:
+            closers.insert(0, self._overlay_context.close)
+        for closer in closers:
             try:
                 closer()
             except Exception:  # pragma: no cover - best effort on teardown
@@ -284,7 +391,7 @@ class Site:
             self._events.append(("console", f"{msg.text} [{where}]"))
 
     def _on_failed(self, url, why):
-        if url.startswith(self.base) and not url.endswith("/favicon.ico"):
+        if url.startswith(self.base) and not url.endswith(EXPECTED_MISSING):
             self._events.append(("request", f"{url[len(self.base):]}: {why}"))
 
     # checks -----------------------------------------------------------------------------
@@ -306,7 +413,8 @@ class Site:
         info = self.page.evaluate(_JS_INSPECT)
         self._check_math(info, expect, report)
         if info["badOutputs"]:
-            report.problems.append(f"{info['badOutputs']} traceback/error/stderr output(s) rendered")
+            report.problems.append(f"{info['badOutputs']} traceback/error/stderr "
+                                   "output(s) rendered")
         report.problems += [f"error or debris in an output: {d!r}" for d in info["debris"]]
         self._check_links(rel, info, report)
         if self.screenshots is not None and screenshot_name:
@@ -314,6 +422,7 @@ class Site:
             report.screenshot = self.screenshots / f"{screenshot_name}.png"
             self.page.screenshot(path=str(report.screenshot), full_page=True)
         self._check_solutions(expect, report)
+        self._check_overflow(report)
         self.page.wait_for_timeout(50)  # let late console messages arrive
         self._sort_events(report)
         return report
@@ -329,6 +438,39 @@ class Site:
                      f"{info['displayMath']} display equations")
         if expect.inline_math and not info["inlineMath"]:
             p.append("the source has inline $...$ math, the page none")
+
+    def _check_overflow(self, report: PageReport):
+        """Content wider than its room and no scrollbar to reach it, at each width (issue 13).
+
+        Measured in a tab that emulates a phone's browser (mobile, touch), at every width:
+        there, as on phones and on macOS by default, an ordinary scrollbar is an overlay that
+        appears only while scrolling, so a box that scrolls looks cut off. A box passes if
+        its content fits, or if it scrolls with a scrollbar that is always drawn.
+        """
+        if self._overlay_page is None:
+            self._overlay_context = self._browser.new_context(
+                viewport={"width": self.widths[0], "height": self.height},
+                is_mobile=True, has_touch=True, device_scale_factor=1)
+            self._overlay_context.route("**/*", self._offline)
+            self._overlay_page = self._overlay_context.new_page()
+            self._overlay_page.set_default_timeout(30_000)
+        page, seen = self._overlay_page, {}
+        page.set_viewport_size({"width": self.widths[0], "height": self.height})
+        page.goto(self.base + report.page, wait_until="load")
+        page.evaluate(_JS_WAIT_MATH)
+        for width in self.widths:
+            page.set_viewport_size({"width": width, "height": self.height})
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
+                          "requestAnimationFrame(r)))")   # let the new layout settle
+            for item in page.evaluate(_JS_OVERFLOW):
+                entry = seen.setdefault((item["index"], item["by"]), {**item, "at": []})
+                entry["at"].append(f"{width} px ({item['width']} px of content in "
+                                   f"{item['room']} px)")
+        checked = " and ".join(f"{w} px" for w in self.widths)
+        for e in seen.values():
+            report.problems.append(
+                f"cut off on {report.page}: {e['what']} is wider than {e['by']}, which "
+                f"{e['how']}, at window width {'; '.join(e['at'])} (widths checked: {checked})")
 
     def _check_solutions(self, expect: Expect, report: PageReport):
         boxes = self.page.locator("div.solution")

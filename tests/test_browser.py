@@ -2,11 +2,13 @@
 
 Uses the build in ``_build/html`` when it succeeded after the last change to any source of the
 book (``make book`` and this test mark a successful build); otherwise builds the book first,
-as ``make book`` does (``jupyter-book build . --all -W -n --keep-going``, clearing the
-execution cache when ``rnnlab`` changed). Each page in ``_toc.yml`` is then
-opened from a local server and checked by :mod:`browser_check` (console errors, images,
-typeset math, rendered errors, solution dropdowns, internal links); a full-page screenshot of
-each goes to ``_build/screenshots/`` for a human to look at.
+as ``make book`` does (:mod:`rnncourse.book`: ``jupyter-book build . --all -W -n
+--keep-going``, clearing the execution cache when ``rnnlab`` changed). Each page in
+``_toc.yml`` is then opened from a local server and checked by :mod:`browser_check` (console
+errors, images, typeset math, rendered errors, solution dropdowns, internal links, and content
+cut off at a laptop's and a phone's window width); a full-page screenshot of each goes to
+``_build/screenshots/`` for a human to look at. Further tests check the checks on synthetic
+pages, the PDF entry of the download button and the Live Code (Thebe) configuration.
 
 Chromium comes from the system (Debian's ``chromium``; another one through ``$CHROMIUM``);
 nothing is downloaded. Without Chromium or Playwright the tests are skipped with the reason,
@@ -14,12 +16,10 @@ except when the environment variable ``CI`` is set: there they fail.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -63,8 +63,10 @@ def source_of(entry: str) -> Path | None:
 
 
 def book_sources() -> list[Path]:
-    """Everything a build depends on: pages, configuration, bibliography and the package."""
+    """Everything a build depends on: pages, configuration, bibliography, the package and the
+    book's own static files (CSS, JavaScript)."""
     files = [ROOT / "_config.yml", ROOT / "_toc.yml", ROOT / "references.bib"]
+    files += [p for p in (ROOT / "_static").rglob("*") if p.is_file()]
     files += [p for e in toc_entries() if (p := source_of(e)) is not None]
     files += [p for p in (ROOT / "chapters").rglob("*") if p.is_file()
               and ".ipynb_checkpoints" not in p.parts]
@@ -74,10 +76,9 @@ def book_sources() -> list[Path]:
 
 
 def rnnlab_hash() -> str:
-    """The hash ``make book`` keeps in ``_build/.rnnlab-hash`` (same files, same order)."""
-    pkg = ROOT / "code" / "rnnlab"
-    files = sorted(pkg.glob("*.py")) + sorted(pkg.glob("*/*.py"))
-    return hashlib.sha256(b"".join(p.read_bytes() for p in files)).hexdigest()[:16]
+    """The hash ``make book`` keeps in ``_build/.rnnlab-hash`` (:mod:`rnncourse.book`)."""
+    from rnncourse import book
+    return book.rnnlab_hash(ROOT)
 
 
 def build_is_fresh() -> bool:
@@ -94,30 +95,15 @@ def build_is_fresh() -> bool:
 
 
 def build_book() -> None:
-    """Build with -W as ``make book`` does, re-reading every page (``--all``).
+    """Build as ``make book`` does, through :mod:`rnncourse.book` (the one place that knows
+    the command, ``--all -W -n --keep-going``, and clears the execution cache when ``rnnlab``
+    changed); on failure, its summary names the failing notebooks, cells and warnings."""
+    from rnncourse import book
 
-    When ``rnnlab`` changed, the execution cache is cleared so that every notebook runs again.
-    ``--all`` matters: Sphinx re-reads only the sources that changed, so without it a notebook
-    whose file did not change is neither re-executed nor re-checked for warnings.
-    """
-    exe = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(exe) if exe.exists() else (shutil.which("jupyter-book") or "jupyter-book"),
-           "build", ".", "--all", "-W", "-n", "--keep-going"]
-    digest = rnnlab_hash()
-    if not HASH_FILE.exists() or HASH_FILE.read_text().strip() != digest:
-        shutil.rmtree(BUILD / ".jupyter_cache", ignore_errors=True)
-    # The kernels must draw inline: with MPLBACKEND=Agg (set by many CI scripts) plt.show()
-    # leaves no image in the notebook, and every figure silently disappears from the book.
-    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    done = book.build(ROOT, timeout=1800)
     if done.returncode != 0:
-        log = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
-        causes = [line for line in log.splitlines() if re.search(r"WARNING|ERROR|\w+Error\b", line)
-                  and "IPKernelApp" not in line]
-        pytest.fail("the book build failed (`jupyter-book build . --all -W -n --keep-going`); "
-                    "its warnings and errors:\n" + "\n".join(causes[:40])
-                    + "\n... end of its log:\n" + log[-1500:], pytrace=False)
-    HASH_FILE.write_text(digest + "\n")
+        pytest.fail("the book build failed (`python -m rnncourse.book`):\n"
+                    + book.failure_summary(done.stdout), pytrace=False)
 
 
 def unavailable(reason: str):
@@ -205,6 +191,91 @@ def test_checks_report_a_broken_page(chromium, tmp_path):
                    "sol-1 is open before any click", "figure fig-01-gone"]:
         assert needle in problems, f"the check missed {needle!r}; it reported:\n{problems}"
     assert not clean.problems, clean.problems
+
+
+OVERFLOW_PAGE = r"""<!DOCTYPE html><html><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>wide</title><style>
+body { margin: 0; }
+article.bd-article { width: calc(100vw - 40px); max-width: 700px; margin: 20px; }
+.clip { overflow: hidden; } .scroll { overflow-x: auto; }
+.drawn::-webkit-scrollbar { height: 8px; } .drawn::-webkit-scrollbar-thumb { background: #888; }
+td { white-space: nowrap; } pre { margin: 0; }
+</style></head><body><article class="bd-article">
+<div class="clip"><table><caption>clipped table</caption><tr><td><div style="width: 900px">x
+</div></td></tr></table></div>
+<div class="scroll drawn"><table><caption>scrolling table</caption><tr>
+<td><div style="width: 900px">x</div></td></tr></table></div>
+<div class="highlight scroll"><pre>overlay scrollbar code """ + "x" * 150 + r"""</pre></div>
+<div class="cell_output"><pre style="overflow: visible">spilling output """ + "y" * 150 + r"""
+</pre></div>
+<img alt="wide figure" style="width: 500px; height: 20px; display: block"
+ src="data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==">
+<img alt="fitting figure" style="width: 200px; height: 20px; display: block"
+ src="data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==">
+</article></body></html>"""
+
+
+def test_overflow_check_names_page_element_and_widths(chromium, tmp_path):
+    """Clipped, overlay-scrolled and spilling content is reported; what fits or scrolls with
+    a drawn scrollbar is not; a figure that only a phone's width cuts off, only there."""
+    (tmp_path / "wide.html").write_text(OVERFLOW_PAGE)
+    with chromium.site(tmp_path) as s:
+        problems = s.check("wide.html").problems
+    cut = [p for p in problems if p.startswith("cut off")]
+    text = "\n".join(problems)
+    assert len(cut) == len(problems) == 4, text
+
+    def about(element):
+        [problem] = [p for p in cut if f": {element}" in p]
+        return problem
+
+    clipped, code = about('table "clipped table"'), about('code "overlay scrollbar code xx')
+    spill, figure = about('cell output "spilling output yy'), about('image "wide figure"')
+    for problem in cut:
+        assert problem.startswith("cut off on wide.html: "), problem
+        assert "(widths checked: 1366 px and 390 px)" in problem, problem
+    assert "hides what does not fit" in clipped and "at window width 1366 px (" in clipped
+    assert "which scrolls but shows no scrollbar" in code
+    assert "wider than the text column, which sticks out of it" in spill
+    assert "at window width 390 px (" in figure and "1366 px (" not in figure, figure
+
+
+PDF_PAGE = """<!DOCTYPE html><html data-content_root="./"><head><meta charset="utf-8">
+<title>pdf</title><script src="pdf-download.js"></script></head><body>
+<div class="dropdown dropdown-download-buttons"><ul class="dropdown-menu">
+<li><a href="page.md">.md</a></li></ul></div></body></html>"""
+
+
+def test_download_button_offers_the_book_pdf_once_it_is_built(chromium, tmp_path):
+    """_static/pdf-download.js adds the whole book's PDF to the download button, only when
+    `make pdf` has put book.pdf beside the pages; before that, no entry and no error."""
+    shutil.copy(ROOT / "_static" / "pdf-download.js", tmp_path)
+    (tmp_path / "page.html").write_text(PDF_PAGE)
+    (tmp_path / "page.md").write_text("x")
+    entry = ".dropdown-download-buttons a[href='./book.pdf']"
+    with chromium.site(tmp_path) as s:
+        report = s.check("page.html")
+        assert not report.problems, report.problems
+        assert any(i.startswith("no-pdf-yet") for i in report.ignored), report.ignored
+        assert s.page.locator(entry).count() == 0
+        (tmp_path / "book.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+        s.page.reload()
+        s.page.wait_for_selector(entry, state="attached", timeout=5_000)
+        assert "book .pdf" in s.page.locator(entry).inner_text()
+
+
+def test_thebe_live_code_points_at_the_binder_environment(book):
+    """The Live Code button and its configuration: Binder, this repository and branch."""
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert cfg["launch_buttons"].get("thebe") is True
+    repo = re.sub(r"^https://github\.com/|/$", "", cfg["repository"]["url"])
+    html = (book / "chapters" / "01_recurrent_networks.html").read_text(encoding="utf-8")
+    assert "initThebeSBT()" in html and "launch-thebe" in html, "no Live Code button"
+    config = re.search(r'<script type="text/x-thebe-config">(.*?)</script>', html, re.S)
+    assert config, "no thebe configuration in the page"
+    assert f'repo: "{repo}"' in config.group(1), config.group(1)
+    assert f'ref: "{cfg["repository"]["branch"]}"' in config.group(1), config.group(1)
+    assert (ROOT / "binder" / "requirements.txt").is_file(), "Binder builds binder/"
 
 
 def test_expectations_count_math_and_solutions(tmp_path):
