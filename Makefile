@@ -1,20 +1,21 @@
 # The README's commands. `make book` and `make test` each set everything up on a fresh machine
 # (a virtual environment in .venv with the exact pins of requirements.txt) before they run.
 #   make book     build the HTML book into _build/html, executing every notebook (-W: warnings fail)
-#   make test     unit tests of rnnlab, notebook hygiene, nbval over every chapter, browser test
+#   make test     ruff, unit tests, notebook hygiene, nbval over every chapter, student edition,
+#                 browser test (pytest -m 'not slow' runs the fast tests alone, in seconds)
 #   make student  the student edition (solutions removed) into student/
 #   make lab      JupyterLab on chapters/ (installs JupyterLab into .venv on first use)
+#   make pdf      the book as one PDF, _build/latex/book.pdf, through LaTeX (needs TeX Live: README)
 #   make strip    remove outputs and execution counts from the chapter notebooks
 #   make timings  measure each chapter's run time into chapters/timings.json
+#   make assignments  the nbgrader course into nbgrader/, one assignment per chapter, released
+#                 (installs nbgrader into .venv on first use; see the instructors' guide)
 #   make clean    remove builds, caches and the student edition (keeps .venv)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# --all: re-read every page, so no warning hides behind an incremental build; the execution
-# cache still skips notebooks whose code did not change (and is cleared when rnnlab changed).
-BOOK_FLAGS := -W -n --keep-going --all
 PYTEST_FLAGS ?= -n 2 --dist loadfile
 LAB_FLAGS ?=   # e.g. make lab LAB_FLAGS="--no-browser --port 8899" (add --allow-root in a container)
 
@@ -27,20 +28,32 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
 
-# The execution cache does not see changes to code/: clear it whenever the package changed.
-# (tests/test_browser.py computes the same hash: C-locale order of the same files.)
+# rnncourse.book builds with -W -n --keep-going --all, clears the execution cache when rnnlab
+# changed, runs the exercise checks strictly and, on failure, names the failing cell and claim.
 book: $(STAMP)
-	@hash=$$(LC_ALL=C bash -c 'cat code/rnnlab/*.py code/rnnlab/*/*.py' | sha256sum | cut -c1-16); \
-	if [ "$$(cat _build/.rnnlab-hash 2>/dev/null)" != "$$hash" ]; then \
-	  echo "rnnlab changed: clearing the execution cache"; rm -rf _build/.jupyter_cache; fi; \
-	$(BIN)/jupyter-book build . $(BOOK_FLAGS) && mkdir -p _build && echo "$$hash" > _build/.rnnlab-hash
+	$(BIN)/python -m rnncourse.book
 
-# Two xdist workers on a 2-core machine, one BLAS/OpenMP thread each, so they do not fight;
-# then the browser test on its own (it may build the book, which executes every notebook).
+# ruff first (seconds); then two xdist workers on a 2-core machine, one BLAS/OpenMP thread
+# each, so they do not fight; then the browser test on its own (it reuses the book that
+# `make book` built, or builds it when a source changed since).
 THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 test: $(STAMP)
+	$(BIN)/ruff check code tests conftest.py
 	$(THREADS) $(BIN)/python -m pytest $(PYTEST_FLAGS) --ignore=tests/test_browser.py
 	$(BIN)/python -m pytest tests/test_browser.py
+
+# The whole book as one PDF through Jupyter Book's LaTeX builder (XeLaTeX; latex: in
+# _config.yml). After `make book`, so the execution cache it reuses is current; the PDF is then
+# copied beside the HTML pages, where _static/pdf-download.js offers it in the download button.
+# Not part of CI (README, "The book as a PDF").
+TEX_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+                texlive-xetex fonts-freefont-otf
+.PHONY: pdf
+pdf: book
+	@command -v latexmk >/dev/null && command -v xelatex >/dev/null || { echo "make pdf needs \
+	  TeX Live: sudo apt-get install --no-install-recommends $(TEX_PACKAGES)"; exit 1; }
+	env -u MPLBACKEND $(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
+	cp _build/latex/book.pdf _build/html/book.pdf
 
 student: $(STAMP)
 	$(BIN)/python -m rnncourse.student student
@@ -55,6 +68,16 @@ strip: $(STAMP)
 
 timings: $(STAMP)
 	$(BIN)/python -m rnncourse.timing --out chapters/timings.json
+
+# nbgrader (requirements-nbgrader.txt) fits requirements.txt's pins, so it goes into .venv with
+# them as constraints, beside torch and rnnlab, which the autograded notebooks import.
+ASSIGNMENTS_FLAGS ?=   # e.g. make assignments ASSIGNMENTS_FLAGS="--points ex-05-5=5"
+.PHONY: assignments
+assignments: $(STAMP)
+	@$(BIN)/python -c "import nbgrader" 2>/dev/null || \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	    -r requirements-nbgrader.txt -c <(grep '==' requirements.txt)
+	$(BIN)/python -m rnncourse.assignments nbgrader --release $(ASSIGNMENTS_FLAGS)
 
 clean:
 	rm -rf _build student .pytest_cache
