@@ -1,4 +1,5 @@
 """Unit tests of rnnlab.train: fit and global_grad_norm."""
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -165,3 +166,47 @@ def test_a_callback_that_returns_true_stops_training_at_that_step():
     hist = fit(SequenceModel(1, 3, 1), _sum_task, nn.functional.mse_loss, steps=10,
                progress=False, callback=stop_at_3)
     assert seen == [0, 1, 2, 3] and hist["step"] == [0, 1, 2, 3]
+
+
+def test_fit_together_trains_each_model_as_fit_alone_would():
+    from rnnlab import tasks
+
+    def make(seed):
+        torch.manual_seed(seed)
+        return SequenceModel(2, 5, 1).double()
+
+    streams = [tasks.batches(tasks.adding_problem, 8, 6, seed=s) for s in (0, 1)]
+
+    def stacked(step):
+        pairs = [stream(step) for stream in streams]
+        return (torch.stack([x for x, _ in pairs]).double(),
+                torch.stack([y for _, y in pairs]).double())
+
+    losses, norms, params, buffers = train.fit_together(
+        [make(0), make(1)], stacked, nn.functional.mse_loss, steps=5, lr=0.05, clip_norm=0.5)
+    assert losses.shape == norms.shape == (2, 5)
+    for k in (0, 1):
+        alone = make(k)
+        stream = tasks.batches(tasks.adding_problem, 8, 6, seed=k)
+        hist = fit(alone, lambda s, st=stream: tuple(t.double() for t in st(s)),
+                   nn.functional.mse_loss, steps=5, lr=0.05, clip_norm=0.5, progress=False)
+        assert np.allclose(losses[k], hist["loss"], rtol=1e-9)
+        assert np.allclose(norms[k], hist["grad_norm"], rtol=1e-9)
+        together = train.one_of(make(0), params, buffers, k)
+        for a, b in zip(together.parameters(), alone.parameters()):
+            assert torch.allclose(a, b, atol=1e-9)
+
+
+def test_fit_together_stops_early_and_rejects_bad_arguments():
+    models = [SequenceModel(1, 3, 1) for _ in range(2)]
+    batch = lambda s: (torch.zeros(2, 4, 5, 1), torch.zeros(2, 4, 1))  # noqa: E731
+    losses, *_ = train.fit_together(models, batch, nn.functional.mse_loss, steps=9,
+                                    stop=lambda l: l.shape[1] == 3)
+    assert losses.shape == (2, 3)
+    with pytest.raises(TypeError, match="non-empty list"):
+        train.fit_together([], batch, nn.functional.mse_loss, steps=1)
+    with pytest.raises(TypeError, match="same class"):
+        train.fit_together([models[0], nn.Linear(1, 1)], batch, nn.functional.mse_loss, steps=1)
+    with pytest.raises(ValueError, match="i must be <= 1"):
+        train.one_of(models[0], *train.fit_together(models, batch, nn.functional.mse_loss,
+                                                     steps=1)[2:], 2)

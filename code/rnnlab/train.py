@@ -4,9 +4,16 @@
 seconds, so results do not depend on the machine's speed), a batch function that makes data,
 gradient clipping as a visible argument, and a history of the loss and of the gradient norm
 before clipping. It draws nothing; the chapters plot the history.
+
+:func:`fit_together` (chapter 5) trains several networks of one architecture, one per seed,
+in one vectorised call (``torch.func.vmap`` over their stacked parameters): each network gets
+exactly its own gradient and its own clipping, so it follows the trajectory it would follow
+alone, up to rounding; :func:`one_of` gives one of them back as an ordinary module.
 """
 from __future__ import annotations
 
+import copy
+import math
 from collections.abc import Callable, Iterable
 
 import torch
@@ -15,8 +22,8 @@ from tqdm import tqdm
 
 from ._validate import check_choice, check_float, check_int
 
-__all__ = ["fit", "global_grad_norm", "make_optimizer", "optimizer_step", "check_clip_norm",
-           "OPTIMIZERS"]
+__all__ = ["fit", "fit_together", "one_of", "global_grad_norm", "make_optimizer",
+           "optimizer_step", "check_clip_norm", "OPTIMIZERS"]
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
 
@@ -119,3 +126,71 @@ def fit(model: nn.Module, batch_fn: Callable[[int], tuple], loss_fn: Callable, *
             break
     model.eval()
     return history
+
+
+def fit_together(models, batch_fn: Callable[[int], tuple], loss_fn: Callable, *, steps: int,
+                 lr: float = 1e-2, optimizer: str = "adam", clip_norm=None,
+                 callback: Callable | None = None, stop: Callable | None = None):
+    """Train ``models`` (a list of modules of one architecture, e.g. one per seed) together.
+
+    ``batch_fn(step) -> (x, y)`` gives each model its own batch along a leading axis,
+    ``x (S, ...)``, ``y (S, ...)``; ``loss_fn(output, y)`` is one model's scalar loss.
+    ``clip_norm`` (None, a number, or one number per model) clips each model's own gradient
+    norm, as ``clip_grad_norm_`` would. ``callback(step, params, buffers)`` runs after every
+    step; ``stop(losses)`` (losses ``(S, steps so far)``) ends training early when it returns
+    True. Returns ``(losses, grad_norms, params, buffers)``: NumPy arrays ``(S, steps)`` (the
+    norm before clipping) and the stacked parameters and buffers (see :func:`one_of`).
+    """
+    from torch.func import functional_call, stack_module_state, vmap
+
+    if not isinstance(models, (list, tuple)) or not models \
+            or not all(isinstance(m, nn.Module) for m in models):
+        raise TypeError("models must be a non-empty list of torch.nn.Module, got "
+                        f"{type(models).__name__}")
+    if len({type(m) for m in models}) != 1:
+        raise TypeError("models must all have the same class (one architecture)")
+    for name, fn in (("batch_fn", batch_fn), ("loss_fn", loss_fn)):
+        if not callable(fn):
+            raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
+    steps = check_int(steps, "steps", minimum=1)
+    lr = check_float(lr, "lr", minimum=0.0, strict_min=True)
+    check_choice(optimizer, "optimizer", list(OPTIMIZERS))
+    params, buffers = stack_module_state(list(models))
+    device = next(iter(params.values())).device
+    skeleton = copy.deepcopy(models[0]).to("meta")
+    forward = vmap(lambda p, b, x: functional_call(skeleton, (p, b), (x,)))
+    opt = OPTIMIZERS[optimizer](params.values(), lr=lr)
+    clip = torch.as_tensor(math.inf if clip_norm is None else clip_norm, dtype=torch.float32,
+                           device=device).expand(len(models))                  # (S,)
+    losses, norms = [], []
+    for step in range(steps):
+        x, y = batch_fn(step)
+        loss = vmap(loss_fn)(forward(params, buffers, x.to(device)), y.to(device))   # (S,)
+        opt.zero_grad(set_to_none=True)
+        loss.sum().backward()                  # the sum: each model gets its own gradient
+        grads = [p.grad for p in params.values() if p.grad is not None]
+        norm = torch.stack([g.flatten(1).norm(dim=1) for g in grads]).norm(dim=0)   # (S,)
+        scale = (clip / (norm + 1e-6)).clamp(max=1.0)                       # as clip_grad_norm_
+        for g in grads:
+            g.mul_(scale.view(-1, *[1] * (g.dim() - 1)).to(g.dtype))
+        opt.step()
+        losses.append(loss.detach())
+        norms.append(norm)
+        if callback is not None:
+            callback(step, params, buffers)
+        if stop is not None and stop(torch.stack(losses, 1)):
+            break
+    return (torch.stack(losses, 1).cpu().numpy(), torch.stack(norms, 1).cpu().numpy(),
+            params, buffers)
+
+
+def one_of(template: nn.Module, params: dict, buffers: dict, i: int) -> nn.Module:
+    """Model ``i`` of a :func:`fit_together` run, as an ordinary module shaped like
+    ``template``."""
+    if not isinstance(template, nn.Module):
+        raise TypeError(f"template must be a torch.nn.Module, got {type(template).__name__}")
+    n = len(next(iter(params.values())))
+    i = check_int(i, "i", minimum=0, maximum=n - 1)
+    model = copy.deepcopy(template)
+    model.load_state_dict({k: v[i] for k, v in {**params, **buffers}.items()})
+    return model
