@@ -3,6 +3,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from rnnlab import claims, seeds
 
@@ -101,3 +102,25 @@ def test_wins_pairs_results_by_seed_and_table_lists_every_method():
 def test_bad_seed_inputs_are_rejected_with_a_clear_error(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+def test_publish_checks_its_arguments_and_does_nothing_outside_a_notebook(capsys):
+    claims.publish("lstm_steps", 450)
+    claims.publish("ratio", np.float64(0.5))
+    assert capsys.readouterr().out == ""
+    with pytest.raises(ValueError, match="identifier"):
+        claims.publish("not a name", 1.0)
+    with pytest.raises(TypeError, match="number or a str"):
+        claims.publish("x", [1, 2])
+
+
+def test_publish_writes_plain_literals_that_the_book_can_format(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.get_ipython", lambda: object())
+    monkeypatch.setattr("IPython.display.display", lambda data, **kw: shown.append((data, kw)))
+    claims.publish("a", np.float64(0.25))
+    claims.publish("b", np.int64(3))
+    claims.publish("c", torch.tensor(1.5))
+    texts = [next(iter(data.values())) for data, _ in shown]
+    assert texts == ["0.25", "3", "1.5"]
+    assert shown[0][1]["metadata"]["scrapbook"]["name"] == "a"

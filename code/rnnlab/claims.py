@@ -20,6 +20,9 @@ the book stopped being true, in nbval's report and in the book build's log.
 PyTorch dispatches to, which layer is faster on this CPU): it prints what was measured and
 whether the statement holds here, and never fails, because on another CPU it may not.
 
+:func:`publish` hands a number to the book's results page, which pastes it with MyST-NB's
+``{glue:text}`` role: the page quotes the chapter's own computation, never a copy of it.
+
 When the environment variable ``RNNLAB_CLAIMS_LOG`` names a file, every claim is also appended
 to it as one JSON line (with the process id, so the lines of one execution can be grouped, and
 the notebook named by ``RNNLAB_CLAIMS_SOURCE`` if any):
@@ -30,9 +33,11 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 
-__all__ = ["ClaimFailed", "less", "greater", "between", "holds", "on_this_machine", "LOG_ENV"]
+__all__ = ["ClaimFailed", "less", "greater", "between", "holds", "on_this_machine", "publish",
+           "LOG_ENV"]
 
 #: The environment variable that names the file claims are appended to.
 LOG_ENV = "RNNLAB_CLAIMS_LOG"
@@ -138,3 +143,34 @@ def on_this_machine(text: str, value, op: str, threshold) -> bool:
         raise ValueError(f"op must be '<' or '>', got {op!r}")
     v = _compare("machine", text, value, op, threshold, fail=False)
     return v < float(threshold) if op == "<" else v > float(threshold)
+
+
+#: The mime-type prefix under which MyST-NB finds glued values without showing them.
+_GLUE_PREFIX = "application/papermill.record/"
+
+
+def publish(name: str, value) -> None:
+    """Store ``value`` (a number or a short text) under ``name`` in the notebook's output, in
+    MyST-NB's glue format, without showing it: the results page pastes it from there with
+    ``{glue:text}`NN_chapter.ipynb::name:.3g```. Outside a notebook it does nothing."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"name must be a Python identifier, got {name!r}")
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = int(value)                  # a builtin, so that its repr is a plain literal
+    elif not isinstance(value, str):
+        try:
+            if isinstance(value, bool):
+                raise TypeError
+            value = float(value)
+        except (TypeError, ValueError):
+            raise TypeError("value must be a number or a str, got "
+                            f"{type(value).__name__}") from None
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return
+    if get_ipython() is None:
+        return
+    display({_GLUE_PREFIX + "text/plain": repr(value)}, raw=True,
+            metadata={"scrapbook": {"name": name, "mime_prefix": _GLUE_PREFIX}})
