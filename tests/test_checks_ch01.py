@@ -1,25 +1,18 @@
-"""Unit tests of rnnlab.checks.ch01: correct answers pass on the visible and hidden cases, stubs
-are TODO, typical mistakes get their hint, answers hard-coded for the visible cases fail."""
+"""Unit tests of rnnlab.checks.ch01: ex-01-1's values, and the typical mistakes and special cases
+of the other checks. Their protocol cases (references and other correct answers pass, starters
+are TODO, answers hard-coded for the visible cases fail) are the table ``PROTOCOL``, run by
+test_checks_protocol.py."""
 import math
 
 import numpy as np
 import pytest
 import torch
-from test_checks_core import HIDDEN, MISTAKE_SEEDS, SEEDS, replaying, visible_outputs
+from checkcases import MISTAKE_SEEDS, SEEDS, Protocol, unfilled
 from torch import nn
 
 from rnnlab.checks import CheckFailed, ch01
-from rnnlab.checks._core import STRICT_ENV
 
-
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    """A TODO prints and returns, as in a student's notebook (conftest.py sets strict mode)."""
-    monkeypatch.setenv(STRICT_ENV, "0")
-
-
-def _todo(*args, **kwargs):
-    raise NotImplementedError("fill in")
+pytestmark = pytest.mark.usefixtures("lenient")
 
 
 # -- ex-01-1: unroll two steps by hand ------------------------------------------------------
@@ -75,38 +68,18 @@ def loop(x, W_xh, W_hh, b_h, h0):
     return np.stack(hs, axis=1)
 
 
-CORRECT = {
-    "count": (ch01.rnn_param_count, count),
-    "count as a float": (ch01.rnn_param_count, lambda *a: float(count(*a))),
-    "count by instantiating": (ch01.rnn_param_count, count_by_torch),
-    "loop": (ch01.rnn_forward_loop, loop),
-    "loop returning a tensor": (ch01.rnn_forward_loop, lambda *a: torch.from_numpy(loop(*a))),
-}
+def returns_none(*args):
+    """A starter that returns nothing yet: ex-01-2 and ex-01-3 take it as not attempted."""
+    return None
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("label", list(CORRECT))
-def test_correct_answers_pass_on_visible_and_hidden_cases(label, seed, capsys):
-    check, answer = CORRECT[label]
-    assert check(answer, seed=seed).status == "passed"
-    assert capsys.readouterr().out.startswith(f"PASSED {check.__name__}: ")
-
-
-@pytest.mark.parametrize("check", [ch01.rnn_param_count, ch01.rnn_forward_loop])
-@pytest.mark.parametrize("starter", [_todo, lambda *a: None], ids=["raises", "returns None"])
-def test_unfilled_starters_are_todo(check, starter, capsys):
-    assert check(starter).status == "todo"
-    assert f"TODO {check.__name__}" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("check, reference", [(ch01.rnn_param_count, count),
-                                              (ch01.rnn_forward_loop, loop)])
-def test_answers_hard_coded_for_the_visible_cases_fail_on_hidden_ones(check, reference):
-    outputs = visible_outputs(check, reference)
-    assert check(replaying(outputs)).status == "passed"
-    for seed in HIDDEN:
-        with pytest.raises(CheckFailed, match=f"^{check.__name__}: "):
-            check(replaying(outputs), seed=seed)
+PROTOCOL = [
+    Protocol(ch01.rnn_param_count, count, starters=(unfilled, returns_none),
+             also_correct={"as a float": lambda *a: float(count(*a)),
+                           "by instantiating": count_by_torch}),
+    Protocol(ch01.rnn_forward_loop, loop, starters=(unfilled, returns_none),
+             also_correct={"returning a tensor": lambda *a: torch.from_numpy(loop(*a))}),
+]
 
 
 @pytest.mark.parametrize("seed", MISTAKE_SEEDS)

@@ -1,22 +1,14 @@
-"""Unit tests of rnnlab.checks.ch02: each check passes the reference on the visible and hidden
-cases, says TODO for an unfilled starter, gives each typical wrong answer its own hint, and
-fails an answer hard-coded for the visible cases on hidden ones."""
+"""Unit tests of rnnlab.checks.ch02: each typical wrong answer gets its own hint, and the special
+cases the checks must cover. The protocol cases (the references pass on the visible and hidden
+cases, an unfilled starter is TODO, an answer hard-coded for the visible cases fails on hidden
+ones) are the table ``PROTOCOL``, run by test_checks_protocol.py."""
 import numpy as np
 import pytest
-from test_checks_core import HIDDEN, MISTAKE_SEEDS, SEEDS, replaying, visible_outputs
+from checkcases import MISTAKE_SEEDS, SEEDS, Protocol
 
 from rnnlab.checks import CheckFailed, ch02
-from rnnlab.checks._core import STRICT_ENV
 
-
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    """A TODO prints and returns, as in a student's notebook (conftest.py sets strict mode)."""
-    monkeypatch.setenv(STRICT_ENV, "0")
-
-
-def _todo(*args, **kwargs):
-    raise NotImplementedError("fill in")
+pytestmark = pytest.mark.usefixtures("lenient")
 
 
 # -- the references ---------------------------------------------------------------------------
@@ -47,32 +39,11 @@ def _relu_variant(deriv=None, recur=True, transpose=False):
 
 
 relu_ref = _relu_variant()
-REFERENCES = {ch02.bptt_step: step_ref, ch02.bptt_cache_bytes: mem_ref, ch02.relu_bptt: relu_ref}
-_IDS = [check.__name__ for check in REFERENCES]
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("check, reference", REFERENCES.items(), ids=_IDS)
-def test_references_pass_on_visible_and_hidden_cases(check, reference, seed, capsys):
-    result = check(reference, seed=seed)
-    assert result.status == "passed" and bool(result)
-    assert capsys.readouterr().out.startswith(f"PASSED {check.__name__}: ")
-
-
-@pytest.mark.parametrize("check", REFERENCES, ids=_IDS)
-def test_unfilled_starters_are_todo(check, capsys):
-    result = check(_todo)
-    assert result.status == "todo" and not result
-    assert f"TODO {check.__name__}" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("check, reference", REFERENCES.items(), ids=_IDS)
-def test_answers_hard_coded_for_the_visible_cases_fail_on_hidden_ones(check, reference):
-    outputs = visible_outputs(check, reference)
-    assert check(replaying(outputs)).status == "passed"
-    for seed in HIDDEN:
-        with pytest.raises(CheckFailed, match=f"^{check.__name__}: "):
-            check(replaying(outputs), seed=seed)
+PROTOCOL = [
+    Protocol(ch02.bptt_step, step_ref),
+    Protocol(ch02.bptt_cache_bytes, mem_ref),
+    Protocol(ch02.relu_bptt, relu_ref),
+]
 
 
 # -- ex-02-2: one backward step ---------------------------------------------------------------

@@ -1,25 +1,17 @@
-"""Unit tests of rnnlab.checks.ch03: each check passes the reference on the visible and hidden
-cases, says TODO for an unfilled starter, gives each typical wrong answer its own hint, and
-fails an answer hard-coded for the visible cases on hidden ones."""
+"""Unit tests of rnnlab.checks.ch03: each typical wrong answer gets its own hint, and the special
+cases the checks must cover. The protocol cases (the references pass on the visible and hidden
+cases, an unfilled starter is TODO, an answer hard-coded for the visible cases fails on hidden
+ones) are the table ``PROTOCOL``, run by test_checks_protocol.py."""
 import math
 
 import pytest
 import torch
-from test_checks_core import HIDDEN, MISTAKE_SEEDS, SEEDS, replaying, visible_outputs
+from checkcases import MISTAKE_SEEDS, SEEDS, Protocol
 
 from rnnlab import cells, gradients
 from rnnlab.checks import CheckFailed, ch03
-from rnnlab.checks._core import STRICT_ENV
 
-
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    """A TODO prints and returns, as in a student's notebook (conftest.py sets strict mode)."""
-    monkeypatch.setenv(STRICT_ENV, "0")
-
-
-def _todo(*args):
-    raise NotImplementedError("fill in")
+pytestmark = pytest.mark.usefixtures("lenient")
 
 
 # -- the references ---------------------------------------------------------------------------
@@ -63,41 +55,16 @@ def clip_ref(grads, max_norm):
     return [g * scale for g in grads], float(total)
 
 
-CORRECT = {
-    "sigmoid_prime": (ch03.sigmoid_prime, sig_ref),
-    "sigmoid_prime in numpy": (ch03.sigmoid_prime, lambda a: sig_ref(a).numpy()),
-    "jacobian_by_hand": (ch03.jacobian_by_hand, jac_ref),
-    "jacobian_by_hand in numpy": (ch03.jacobian_by_hand, lambda *a: jac_ref(*a).numpy()),
-    "steps_to_vanish": (ch03.steps_to_vanish, vanish_ref),
-    "clip_by_norm": (ch03.clip_by_norm, clip_ref),
-    "clip_by_norm with a tensor norm": (ch03.clip_by_norm,
-                                        lambda g, m: (clip_ref(g, m)[0],
-                                                      torch.tensor(clip_ref(g, m)[1]))),
-}
-REFERENCES = [CORRECT[name] for name in ch03.__all__]
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("label", list(CORRECT))
-def test_correct_answers_pass_on_visible_and_hidden_cases(label, seed, capsys):
-    check, answer = CORRECT[label]
-    assert check(answer, seed=seed).status == "passed"
-    assert capsys.readouterr().out.startswith(f"PASSED {check.__name__}: ")
-
-
-@pytest.mark.parametrize("check", [c for c, _ in REFERENCES], ids=ch03.__all__)
-def test_unfilled_starters_are_todo(check, capsys):
-    assert check(_todo).status == "todo"
-    assert f"TODO {check.__name__}" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("check, reference", REFERENCES, ids=ch03.__all__)
-def test_answers_hard_coded_for_the_visible_cases_fail_on_hidden_ones(check, reference):
-    outputs = visible_outputs(check, reference)
-    assert check(replaying(outputs)).status == "passed"
-    for seed in HIDDEN:
-        with pytest.raises(CheckFailed, match=f"^{check.__name__}: "):
-            check(replaying(outputs), seed=seed)
+PROTOCOL = [
+    Protocol(ch03.sigmoid_prime, sig_ref,
+             also_correct={"in numpy": lambda a: sig_ref(a).numpy()}),
+    Protocol(ch03.jacobian_by_hand, jac_ref,
+             also_correct={"in numpy": lambda *a: jac_ref(*a).numpy()}),
+    Protocol(ch03.steps_to_vanish, vanish_ref),
+    Protocol(ch03.clip_by_norm, clip_ref,
+             also_correct={"with a tensor norm": lambda g, m: (clip_ref(g, m)[0],
+                                                               torch.tensor(clip_ref(g, m)[1]))}),
+]
 
 
 # -- ex-03-1 -----------------------------------------------------------------------------------

@@ -1,23 +1,15 @@
-"""Unit tests of rnnlab.checks.ch04: each check passes the reference on the visible and hidden
-cases, says TODO for an unfilled starter, gives each typical wrong answer its own hint, and
-fails an answer hard-coded for the visible cases on hidden ones."""
+"""Unit tests of rnnlab.checks.ch04: each typical wrong answer gets its own hint, and the special
+cases the checks must cover. The protocol cases (the references pass on the visible and hidden
+cases, an unfilled starter is TODO, an answer hard-coded for the visible cases fails on hidden
+ones) are the table ``PROTOCOL``, run by test_checks_protocol.py."""
 import pytest
 import torch
-from test_checks_core import HIDDEN, MISTAKE_SEEDS, SEEDS, replaying, visible_outputs
+from checkcases import MISTAKE_SEEDS, SEEDS, Protocol
 
 from rnnlab.checks import CheckFailed, ch04
-from rnnlab.checks._core import STRICT_ENV
 from rnnlab.gated import LSTMCell
 
-
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    """A TODO prints and returns, as in a student's notebook (conftest.py sets strict mode)."""
-    monkeypatch.setenv(STRICT_ENV, "0")
-
-
-def _todo(*args, **kwargs):
-    raise NotImplementedError("fill in")
+pytestmark = pytest.mark.usefixtures("lenient")
 
 
 # -- the references ---------------------------------------------------------------------------
@@ -58,31 +50,12 @@ def backward_by_autograd(a, c_prev, dh, dc):
     return da, dc_prev
 
 
-REFERENCES = {ch04.param_count: count_ref, ch04.peephole_lstm_step: peep_ref,
-              ch04.cifg_lstm_step: cifg_ref, ch04.lstm_step_backward: backward_by_autograd}
-_IDS = [check.__name__ for check in REFERENCES]
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("check, reference", REFERENCES.items(), ids=_IDS)
-def test_references_pass_on_visible_and_hidden_cases(check, reference, seed, capsys):
-    assert check(reference, seed=seed).status == "passed"
-    assert capsys.readouterr().out.startswith(f"PASSED {check.__name__}: ")
-
-
-@pytest.mark.parametrize("check", REFERENCES, ids=_IDS)
-def test_unfilled_starters_are_todo(check, capsys):
-    assert check(_todo).status == "todo"
-    assert f"TODO {check.__name__}" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("check, reference", REFERENCES.items(), ids=_IDS)
-def test_answers_hard_coded_for_the_visible_cases_fail_on_hidden_ones(check, reference):
-    outputs = visible_outputs(check, reference)
-    assert check(replaying(outputs)).status == "passed"
-    for seed in HIDDEN:
-        with pytest.raises(CheckFailed, match=f"^{check.__name__}: "):
-            check(replaying(outputs), seed=seed)
+PROTOCOL = [
+    Protocol(ch04.param_count, count_ref),
+    Protocol(ch04.peephole_lstm_step, peep_ref),
+    Protocol(ch04.cifg_lstm_step, cifg_ref),
+    Protocol(ch04.lstm_step_backward, backward_by_autograd),
+]
 
 
 # -- ex-04-1 -----------------------------------------------------------------------------------

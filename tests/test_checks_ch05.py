@@ -1,25 +1,17 @@
-"""Unit tests of rnnlab.checks.ch05: reference answers pass on the visible and hidden cases,
-stubs are TODO, typical mistakes get their hint, answers hard-coded for the visible cases fail
-on hidden ones."""
+"""Unit tests of rnnlab.checks.ch05: each typical wrong answer gets its own hint, and the special
+cases the checks must cover. The protocol cases (the references pass on the visible and hidden
+cases, an unfilled starter is TODO, an answer hard-coded for the visible cases fails on hidden
+ones) are the table ``PROTOCOL``, run by test_checks_protocol.py."""
 import math
 
 import pytest
 import torch
-from test_checks_core import HIDDEN, MISTAKE_SEEDS, SEEDS, replaying, visible_outputs
+from checkcases import MISTAKE_SEEDS, SEEDS, Protocol
 
 from rnnlab import init
 from rnnlab.checks import CheckFailed, ch05
-from rnnlab.checks._core import STRICT_ENV
 
-
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    """A TODO prints and returns, as in a student's notebook (conftest.py sets strict mode)."""
-    monkeypatch.setenv(STRICT_ENV, "0")
-
-
-def _stub(*args, **kwargs):
-    raise NotImplementedError("fill me in")
+pytestmark = pytest.mark.usefixtures("lenient")
 
 
 # -- the references ---------------------------------------------------------------------------
@@ -40,31 +32,12 @@ def scale_ref(depth, growth):
     return math.sqrt(growth ** (1 / depth) - 1)
 
 
-REFERENCES = {ch05.layer_norm_rows: ln_ref, ch05.init_std: std_ref,
-              ch05.dead_unit_fraction: dead_ref, ch05.residual_branch_scale: scale_ref}
-_IDS = [check.__name__ for check in REFERENCES]
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("check, reference", REFERENCES.items(), ids=_IDS)
-def test_references_pass_on_visible_and_hidden_cases(check, reference, seed, capsys):
-    assert check(reference, seed=seed).status == "passed"
-    assert capsys.readouterr().out.startswith(f"PASSED {check.__name__}: ")
-
-
-@pytest.mark.parametrize("check", REFERENCES, ids=_IDS)
-def test_unfilled_starters_are_todo(check, capsys):
-    assert check(_stub).status == "todo"
-    assert f"TODO {check.__name__}" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("check, reference", REFERENCES.items(), ids=_IDS)
-def test_answers_hard_coded_for_the_visible_cases_fail_on_hidden_ones(check, reference):
-    outputs = visible_outputs(check, reference)
-    assert check(replaying(outputs)).status == "passed"
-    for seed in HIDDEN:
-        with pytest.raises(CheckFailed, match=f"^{check.__name__}: "):
-            check(replaying(outputs), seed=seed)
+PROTOCOL = [
+    Protocol(ch05.layer_norm_rows, ln_ref),
+    Protocol(ch05.init_std, std_ref),
+    Protocol(ch05.dead_unit_fraction, dead_ref),
+    Protocol(ch05.residual_branch_scale, scale_ref),
+]
 
 
 # -- layer_norm_rows ------------------------------------------------------------------------

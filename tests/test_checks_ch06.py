@@ -1,27 +1,19 @@
-"""Unit tests of rnnlab.checks.ch06: each check passes the reference on the visible and hidden
-cases, says TODO for an unfilled starter, gives each typical wrong answer its own hint, and
-fails an answer hard-coded for the visible cases on hidden ones."""
+"""Unit tests of rnnlab.checks.ch06: each typical wrong answer gets its own hint, and the special
+cases the checks must cover. The protocol cases (the references pass on the visible and hidden
+cases, an unfilled starter is TODO, an answer hard-coded for the visible cases fails on hidden
+ones) are the table ``PROTOCOL``, run by test_checks_protocol.py."""
 import math
 import re
 
 import numpy as np
 import pytest
 import torch
-from test_checks_core import HIDDEN, MISTAKE_SEEDS, SEEDS, replaying, visible_outputs
+from checkcases import HIDDEN, MISTAKE_SEEDS, SEEDS, Protocol
 
 from rnnlab import lm, text
 from rnnlab.checks import CheckFailed, ch06
-from rnnlab.checks._core import STRICT_ENV
 
-
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    """A TODO prints and returns, as in a student's notebook (conftest.py sets strict mode)."""
-    monkeypatch.setenv(STRICT_ENV, "0")
-
-
-def _todo(*args):
-    raise NotImplementedError("fill in")
+pytestmark = pytest.mark.usefixtures("lenient")
 
 
 # -- the references ---------------------------------------------------------------------------
@@ -33,39 +25,14 @@ def temp_ref(logits, temperature):
     return torch.softmax(logits / temperature, dim=-1)
 
 
-CORRECT = {
-    "bigram_nats": (ch06.bigram_nats, bigram_ref),
-    "bigram_nats as a tensor": (ch06.bigram_nats, lambda *a: torch.tensor(bigram_ref(*a))),
-    "temperature_probs": (ch06.temperature_probs, temp_ref),
-    "temperature_probs in numpy": (ch06.temperature_probs, lambda z, t: temp_ref(z, t).numpy()),
-    "well_formed_brackets": (ch06.well_formed_brackets, text.is_well_formed),
-    "well_formed_brackets as np.bool_": (ch06.well_formed_brackets,
-                                         lambda w: np.bool_(text.is_well_formed(w))),
-}
-REFERENCES = [CORRECT[name] for name in ch06.__all__]
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("label", list(CORRECT))
-def test_correct_answers_pass_on_visible_and_hidden_cases(label, seed, capsys):
-    check, answer = CORRECT[label]
-    assert check(answer, seed=seed).status == "passed"
-    assert capsys.readouterr().out.startswith(f"PASSED {check.__name__}: ")
-
-
-@pytest.mark.parametrize("check", [c for c, _ in REFERENCES], ids=ch06.__all__)
-def test_unfilled_starters_are_todo(check, capsys):
-    assert check(_todo).status == "todo"
-    assert f"TODO {check.__name__}" in capsys.readouterr().out
-
-
-@pytest.mark.parametrize("check, reference", REFERENCES, ids=ch06.__all__)
-def test_answers_hard_coded_for_the_visible_cases_fail_on_hidden_ones(check, reference):
-    outputs = visible_outputs(check, reference)
-    assert check(replaying(outputs)).status == "passed"
-    for seed in HIDDEN:
-        with pytest.raises(CheckFailed, match=f"^{check.__name__}: "):
-            check(replaying(outputs), seed=seed)
+PROTOCOL = [
+    Protocol(ch06.bigram_nats, bigram_ref,
+             also_correct={"as a tensor": lambda *a: torch.tensor(bigram_ref(*a))}),
+    Protocol(ch06.temperature_probs, temp_ref,
+             also_correct={"in numpy": lambda z, t: temp_ref(z, t).numpy()}),
+    Protocol(ch06.well_formed_brackets, text.is_well_formed,
+             also_correct={"as np.bool_": lambda w: np.bool_(text.is_well_formed(w))}),
+]
 
 
 def test_a_table_of_the_visible_words_fails_on_hidden_ones():

@@ -1,25 +1,17 @@
-"""Unit tests of rnnlab.checks.ch07: each check passes the reference on the visible and hidden
-cases, says TODO for an unfilled starter, gives each typical wrong answer its own hint, and
-fails an answer hard-coded for the visible cases on hidden ones."""
+"""Unit tests of rnnlab.checks.ch07: each typical wrong answer gets its own hint, and the special
+cases the checks must cover. The protocol cases (the references pass on the visible and hidden
+cases, an unfilled starter is TODO, an answer hard-coded for the visible cases fails on hidden
+ones) are the table ``PROTOCOL``, run by test_checks_protocol.py."""
 import math
 
 import pytest
 import torch
-from test_checks_core import HIDDEN, MISTAKE_SEEDS, SEEDS, replaying, visible_outputs
+from checkcases import MISTAKE_SEEDS, Protocol, unfilled
 
 from rnnlab.checks import CheckFailed, ch07
-from rnnlab.checks._core import STRICT_ENV
 from rnnlab.scan import recurrence_loop, recurrence_scan
 
-
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    """A TODO prints and returns, as in a student's notebook (conftest.py sets strict mode)."""
-    monkeypatch.setenv(STRICT_ENV, "0")
-
-
-def _todo(*args):
-    raise NotImplementedError("fill in")
+pytestmark = pytest.mark.usefixtures("lenient")
 
 
 # -- the references ---------------------------------------------------------------------------
@@ -94,42 +86,17 @@ def mingru_by_scan(x, W_x, b):
     return recurrence_scan(z, (1 - z) * a_n)
 
 
-CORRECT = {
-    "scan_doubling": (ch07.scan_doubling, doubling_ref),
-    "scan_doubling is the library's scan": (ch07.scan_doubling, recurrence_scan),
-    "ring_horizon": (ch07.ring_horizon, horizon_ref),
-    "ring_horizon as an array": (ch07.ring_horizon,
-                                 lambda *a: torch.tensor(horizon_ref(*a), dtype=torch.float64)),
-    "attention_weights": (ch07.attention_weights, attention_ref),
-    "attention_weights in numpy": (ch07.attention_weights, lambda *a: attention_ref(*a).numpy()),
-    "mingru": (ch07.mingru, mingru_ref),
-    "mingru by the scan": (ch07.mingru, mingru_by_scan),
-}
-REFERENCES = [CORRECT[name] for name in ch07.__all__]
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("label", list(CORRECT))
-def test_correct_answers_pass_on_visible_and_hidden_cases(label, seed, capsys):
-    check, answer = CORRECT[label]
-    assert check(answer, seed=seed).status == "passed"
-    assert capsys.readouterr().out.startswith(f"PASSED {check.__name__}: ")
-
-
-@pytest.mark.parametrize("check", [c for c, _ in REFERENCES], ids=ch07.__all__)
-def test_unfilled_starters_are_todo(check, capsys):
-    assert check(_todo).status == "todo"
-    assert f"TODO {check.__name__}" in capsys.readouterr().out
-    assert check(None).status == "todo"
-
-
-@pytest.mark.parametrize("check, reference", REFERENCES, ids=ch07.__all__)
-def test_answers_hard_coded_for_the_visible_cases_fail_on_hidden_ones(check, reference):
-    outputs = visible_outputs(check, reference)
-    assert check(replaying(outputs)).status == "passed"
-    for seed in HIDDEN:
-        with pytest.raises(CheckFailed, match=f"^{check.__name__}: "):
-            check(replaying(outputs), seed=seed)
+PROTOCOL = [
+    Protocol(ch07.scan_doubling, doubling_ref, starters=(unfilled, None),
+             also_correct={"recurrence_scan": recurrence_scan}),
+    Protocol(ch07.ring_horizon, horizon_ref, starters=(unfilled, None),
+             also_correct={"as an array": lambda *a: torch.tensor(horizon_ref(*a),
+                                                                  dtype=torch.float64)}),
+    Protocol(ch07.attention_weights, attention_ref, starters=(unfilled, None),
+             also_correct={"in numpy": lambda *a: attention_ref(*a).numpy()}),
+    Protocol(ch07.mingru, mingru_ref, starters=(unfilled, None),
+             also_correct={"by the scan": mingru_by_scan}),
+]
 
 
 # -- ex-07-1 -----------------------------------------------------------------------------------

@@ -1,51 +1,15 @@
-"""The protocol every exercise check follows (rnnlab.checks._core): the helpers, the ``check``
-decorator, and what all the chapters' checks share (exported, a validated keyword-only seed).
-
-Also the helpers the chapter tests share: the seeds they run (``SEEDS``, ``HIDDEN``,
-``MISTAKE_SEEDS``) and an answer hard-coded to reproduce a check's visible cases
-(``visible_outputs``, ``replaying``).
-"""
-import copy
+"""The protocol every exercise check follows (rnnlab.checks._core): the helpers and the
+``check`` decorator. What every chapter's checks share is tested in test_checks_protocol.py."""
 import inspect
-import itertools
 
 import numpy as np
 import pytest
 import torch
+from checkcases import unfilled
 
-from rnnlab import checks
 from rnnlab.checks import _core as core
-from rnnlab.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07
 
-MODULES = (ch01, ch02, ch03, ch04, ch05, ch06, ch07)
-ALL_CHECKS = [getattr(m, n) for m in MODULES for n in m.__all__ if callable(getattr(m, n))]
-SEEDS = (0, 1, 2)          # the visible cases (0) and two hidden draws
-HIDDEN = SEEDS[1:]
-MISTAKE_SEEDS = SEEDS[:2]  # a typical mistake gets its hint on the visible and a hidden draw
-
-
-def visible_outputs(check, reference) -> list:
-    """What ``reference`` returns on the check's visible cases (seed 0), call by call."""
-    outputs = []
-
-    def recorder(*args, **kwargs):
-        outputs.append(copy.deepcopy(reference(*args, **kwargs)))
-        return outputs[-1]
-    assert check(recorder).status == "passed"
-    return outputs
-
-
-def replaying(outputs: list):
-    """An answer that ignores its inputs and returns ``outputs`` in order, again and again: a
-    learner who copied the expected values of the visible cases."""
-    calls = itertools.count()
-    return lambda *args, **kwargs: copy.deepcopy(outputs[next(calls) % len(outputs)])
-
-
-@pytest.fixture(autouse=True)
-def lenient(monkeypatch):
-    """A TODO prints and returns, as in a student's notebook (conftest.py sets strict mode)."""
-    monkeypatch.setenv(core.STRICT_ENV, "0")
+pytestmark = pytest.mark.usefixtures("lenient")
 
 
 # -- the helpers -----------------------------------------------------------------------------
@@ -137,10 +101,6 @@ def _demo(outcome="pass"):
     return demo, calls
 
 
-def _stub(*args, **kwargs):
-    raise NotImplementedError("fill me in")
-
-
 def test_check_passes_with_the_message_its_cases_return(capsys):
     demo, _ = _demo()
     result = demo(lambda s: s, seed=3)
@@ -150,7 +110,7 @@ def test_check_passes_with_the_message_its_cases_return(capsys):
 
 def test_check_says_todo_when_the_learner_function_raises_not_implemented(capsys):
     demo, calls = _demo()
-    assert demo(_stub).status == "todo" and calls == [0]
+    assert demo(unfilled).status == "todo" and calls == [0]
     assert capsys.readouterr().out.startswith("TODO demo: not attempted yet: fill in demo_fn ")
 
 
@@ -215,27 +175,3 @@ def test_check_keeps_the_name_docstring_and_signature():
 def test_check_needs_the_name_of_what_the_learner_fills_in(what):
     with pytest.raises(TypeError, match="what the learner fills in"):
         core.check(what)
-
-
-# -- every chapter's checks ------------------------------------------------------------------
-@pytest.mark.parametrize("module", MODULES, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
-def test_every_check_is_exported_by_rnnlab_checks(module):
-    for name in module.__all__:
-        assert getattr(checks, name) is getattr(module, name)
-
-
-@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
-def test_every_check_takes_a_keyword_only_seed_defaulting_to_0(check):
-    seed = inspect.signature(check).parameters["seed"]
-    assert (seed.kind, seed.default) == (inspect.Parameter.KEYWORD_ONLY, 0)
-
-
-@pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__)
-def test_every_check_rejects_a_bad_seed_before_running_a_case(check):
-    def never(*args, **kwargs):
-        pytest.fail("the check ran a case")
-    answers = [never] * (len(inspect.signature(check).parameters) - 1)
-    with pytest.raises(ValueError, match="got -1"):
-        check(*answers, seed=-1)
-    with pytest.raises(TypeError, match="got float 0.5"):
-        check(*answers, seed=0.5)

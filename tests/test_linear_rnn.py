@@ -108,16 +108,22 @@ def test_final_state_and_reduce_method_equal_the_scan():
                           atol=1e-12)
 
 
-def test_layer_and_model_bad_inputs():
-    layer = LinearRecurrentLayer(3, 4)
+@pytest.mark.parametrize("make, wrong_state_size", [(LinearRecurrentLayer, 4), (MinGRULayer, 8)],
+                         ids=["linear", "mingru"])     # states (B, 2N = 8) and (B, H = 4)
+def test_layers_reject_a_bad_sequence_state_or_method(make, wrong_state_size):
+    layer = make(3, 4)
     with pytest.raises(ValueError, match="size 3 on axis 2"):
         layer(torch.randn(2, 5, 2))
     with pytest.raises(ValueError, match="at least one time step"):
         layer(torch.randn(2, 0, 3))
     with pytest.raises(ValueError, match="state"):
-        layer(torch.randn(2, 5, 3), torch.zeros(2, 4))
+        layer(torch.randn(2, 5, 3), torch.zeros(2, wrong_state_size))
     with pytest.raises(ValueError, match="method must be one of"):
-        LinearRecurrentLayer(3, 4, method="fft")
+        make(3, 4, method="fft")
+
+
+def test_model_and_final_state_bad_inputs():
+    layer = LinearRecurrentLayer(3, 4)
     with pytest.raises(ValueError, match="head must be one of"):
         LinearRNN(2, 8, 4, 1, head="first")
     with pytest.raises(ValueError, match="needs head='last'"):
@@ -171,13 +177,6 @@ def test_mingru_state_is_affine_in_the_initial_state():
     assert torch.allclose(f(2 * h0) - f(zero), 2 * (f(h0) - f(zero)), atol=1e-12)
 
 
-def test_mingru_bad_inputs():
+def test_mingru_cell_bad_size():
     with pytest.raises(ValueError, match="hidden_size must be >= 1"):
         MinGRUCell(2, 0)
-    layer = MinGRULayer(2, 4)
-    with pytest.raises(ValueError, match="size 2 on axis 2"):
-        layer(torch.randn(1, 3, 3))
-    with pytest.raises(ValueError, match="at least one time step"):
-        layer(torch.randn(1, 0, 2))
-    with pytest.raises(ValueError, match="method must be one of"):
-        MinGRULayer(2, 4, method="parallel")

@@ -124,7 +124,9 @@ class LinearRecurrentLayer(nn.Module):
         self.cell = LinearRecurrentCell(input_size, state_size, **ring)
         self.method = check_choice(method, "method", list(METHODS))
 
-    def forward(self, x: torch.Tensor, state: torch.Tensor | None = None):
+    def _recurrence(self, x: torch.Tensor, state: torch.Tensor | None) -> tuple:
+        """``(lambda, gamma B x_t, h0)``, the inputs of the scan, for ``x (B, T, D)`` and an
+        optional ``state (B, 2N)`` (``h0``: complex ``(B, N)``, or None), both checked."""
         cell = self.cell
         check_tensor(x, "x", shape=("B", "T", cell.input_size))
         if x.shape[1] == 0:
@@ -133,22 +135,16 @@ class LinearRecurrentLayer(nn.Module):
         if state is not None:
             check_state(state, "state", x.shape[0], cell.hidden_size)
             h0 = torch.complex(*state.chunk(2, dim=1))          # (B, N)
-        b = cell.input_part(x)                                  # (B, T, N): gamma B x_t
-        h = METHODS[self.method](cell.eigenvalues(), b, h0)     # (B, T, N)
+        return cell.eigenvalues(), cell.input_part(x), h0       # (N,), (B, T, N), (B, N)
+
+    def forward(self, x: torch.Tensor, state: torch.Tensor | None = None):
+        h = METHODS[self.method](*self._recurrence(x, state))   # (B, T, N)
         outputs = torch.cat([h.real, h.imag], dim=-1)           # (B, T, 2N)
         return outputs, outputs[:, -1]
 
     def final_state(self, x: torch.Tensor, state: torch.Tensor | None = None) -> torch.Tensor:
         """Only the last state ``(B, 2N)``, by the parallel reduction of :mod:`rnnlab.scan`."""
-        cell = self.cell
-        check_tensor(x, "x", shape=("B", "T", cell.input_size))
-        if x.shape[1] == 0:
-            raise ValueError(f"x must have at least one time step, got {tuple(x.shape)}")
-        h0 = None
-        if state is not None:
-            check_state(state, "state", x.shape[0], cell.hidden_size)
-            h0 = torch.complex(*state.chunk(2, dim=1))          # (B, N)
-        h = recurrence_reduce(cell.eigenvalues(), cell.input_part(x), h0)   # (B, N)
+        h = recurrence_reduce(*self._recurrence(x, state))     # (B, N)
         return torch.cat([h.real, h.imag], dim=-1)              # (B, 2N)
 
 
