@@ -1,7 +1,7 @@
 """Synthetic notebooks and a notebook runner shared by the student-edition, guide and timing tests.
 
-Imported by tests/test_student.py and tests/test_guide_and_timing.py (pytest puts tests/ on
-sys.path, as for browser_check.py).
+Imported by tests/test_student.py, tests/test_guide_and_timing.py and
+tests/test_environments.py (pytest puts tests/ on sys.path, as for browser_check.py).
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from rnncourse import notebooks as nbt
+from rnncourse import student
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob(nbt.CHAPTER_GLOB))
@@ -86,3 +87,26 @@ def execute(nb: dict, folder: Path) -> dict:
     NotebookClient(node, timeout=120, kernel_name="python3",
                    resources={"metadata": {"path": str(folder)}}).execute()
     return node
+
+
+# -- what the exercise checks of an executed notebook printed --------------------------------
+def exercise_checks(nb: dict) -> list[int]:
+    owner = student.exercise_of_cells(nb)
+    return [i for i, c in enumerate(nb["cells"]) if nbt.is_check(c) and owner[i] is not None]
+
+
+def printed(cell) -> str:
+    return "".join(o.get("text", "") for o in cell.get("outputs", [])
+                   if o["output_type"] == "stream")
+
+
+def assert_checks_say(nb, word: str, where: str = "notebook") -> None:
+    """Every exercise check cell of the executed ``nb`` printed ``word`` (TODO or PASSED)."""
+    checks = exercise_checks(nb)
+    assert checks, f"{where}: no check cell after an exercise: nothing was checked"
+    for i in checks:
+        out = printed(nb["cells"][i])
+        assert word in out, f"{where}: check cell {i} ({nbt.source(nb['cells'][i])!r}) " \
+                            f"printed {out!r}, expected {word}"
+        other = {"TODO": "PASSED", "PASSED": "TODO"}[word]
+        assert other not in out, f"{where}: check cell {i} printed {out!r}"

@@ -1,5 +1,7 @@
 """rnncourse.book: the build command make book and the browser test share, and the summary
 it prints when a notebook's claim fails (issue: a failing notebook must say which claim)."""
+import os
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
@@ -38,3 +40,46 @@ def test_a_failing_claim_is_named_in_the_build_summary(tmp_path):
     assert "nb.ipynb" in summary
     assert "claim does not hold: the model solves the task (test MSE): 0.07 < 0.05" in summary
     assert not (tmp_path / "_build" / ".rnnlab-hash").exists(), "a failed build left a hash"
+
+
+def _small_book(root, mode="cache"):
+    (root / "chapters").mkdir(parents=True)
+    (root / "_config.yml").write_text(f"title: t\nexecute:\n  execute_notebooks: {mode}\n"
+                                      "  timeout: 60\n  exclude_patterns: ['chapters/skip*']\n")
+    (root / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nparts:\n- chapters:\n  - file: chapters/b\n"
+        "  - file: chapters/a\n  - file: chapters/skip\n  - file: chapters/page\n")
+    (root / "intro.md").write_text("# Intro\n")
+    (root / "chapters" / "page.md").write_text("# A page\n")
+    for name, code in (("a", "import os\nprint(os.environ['RNNLAB_CHECKS_STRICT'], "
+                              "os.environ['OMP_NUM_THREADS'], os.getcwd())"),
+                       ("b", "raise RuntimeError('claim does not hold: b')"), ("skip", "1")):
+        nbformat.write(new_notebook(cells=[new_code_cell(code)], metadata={"kernelspec": KERNEL}),
+                       root / "chapters" / f"{name}.ipynb")
+
+
+def test_toc_notebooks_follow_the_toc_and_skip_excluded_and_markdown(tmp_path):
+    _small_book(tmp_path)
+    assert book.toc_notebooks(tmp_path) == [tmp_path / "chapters" / "b.ipynb",
+                                            tmp_path / "chapters" / "a.ipynb"]
+
+
+@pytest.mark.slow
+def test_prefill_cache_stores_what_myst_nb_would_execute_and_not_failures(tmp_path):
+    from jupyter_cache import get_cache
+
+    _small_book(tmp_path)
+    times = book.prefill_cache(tmp_path, workers=2, env={**os.environ, "RNNLAB_CHECKS_STRICT": "1"})
+    a, b = str(tmp_path / "chapters" / "a.ipynb"), str(tmp_path / "chapters" / "b.ipynb")
+    assert times[a] > 0 and times[b] is None and len(times) == 2
+    cache = get_cache(str(tmp_path / "_build" / ".jupyter_cache"))
+    record = cache.match_cache_notebook(nbformat.read(a, as_version=4))   # what MyST-NB matches
+    _, merged = cache.merge_match_into_notebook(nbformat.read(a, as_version=4))
+    printed = merged.cells[0].outputs[0]["text"].split()
+    assert printed == ["1", "1", str(tmp_path / "chapters")], printed
+    assert record.data["execution_seconds"] == times[a]
+    with pytest.raises(KeyError):
+        cache.match_cache_notebook(nbformat.read(b, as_version=4))
+    assert book.prefill_cache(tmp_path, workers=2) == {b: None}, "a stored notebook ran again"
+    _small_book(tmp_path / "forced", mode="force")
+    assert book.prefill_cache(tmp_path / "forced") == {}

@@ -12,6 +12,12 @@ report a failure (``make book`` and the browser test both call it).
 * The exercise checks run strictly (``RNNLAB_CHECKS_STRICT=1``): with the solutions in place
   every check must print PASSED. ``MPLBACKEND`` is removed from the kernels' environment:
   with ``Agg`` every figure would silently vanish from the book.
+* Jupyter Book executes the notebooks one after the other. When ``_config.yml`` asks for the
+  execution cache, :func:`prefill_cache` first executes the notebooks of the table of contents
+  that the cache lacks, ``workers`` at a time (default: one per core, each kernel with one
+  BLAS/OpenMP thread), exactly as MyST-NB would (same cell timeout, the notebook's folder as
+  working directory) and stores them in the cache, which the build then reads. A notebook that
+  fails there is not stored: the build executes it again and reports it in its log.
 
 When the build fails, :func:`failure_summary` pulls out of its long log which notebooks
 failed, the failing cell's last lines and the exception; a claim of the book names itself in
@@ -19,16 +25,19 @@ its message (``claim does not hold: ...``), so the summary says which statement 
 """
 from __future__ import annotations
 
+import fnmatch
 import hashlib
+import multiprocessing
 import os
 import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-__all__ = ["ROOT", "BUILD", "HASH_FILE", "COMMAND", "rnnlab_hash", "build", "failure_summary",
-           "main"]
+__all__ = ["ROOT", "BUILD", "HASH_FILE", "COMMAND", "rnnlab_hash", "toc_notebooks",
+           "prefill_cache", "build", "failure_summary", "main"]
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "_build"
@@ -51,7 +60,97 @@ def _jupyter_book() -> str:
     return str(exe) if exe.exists() else (shutil.which("jupyter-book") or "jupyter-book")
 
 
-def build(root: Path = ROOT, *, timeout: int = 3600) -> subprocess.CompletedProcess:
+def _execute_config(root: Path) -> dict:
+    import yaml
+
+    config = yaml.safe_load((root / "_config.yml").read_text()) or {}
+    return config.get("execute") or {}
+
+
+def toc_notebooks(root: Path = ROOT) -> list[Path]:
+    """The ``.ipynb`` files that ``_toc.yml`` lists, in its order, less ``exclude_patterns``."""
+    import yaml
+
+    root = Path(root)
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("file", "root") and isinstance(value, str):
+                    found.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(yaml.safe_load((root / "_toc.yml").read_text()))
+    excluded = _execute_config(root).get("exclude_patterns") or []
+    paths = [root / (f if f.endswith(".ipynb") else f + ".ipynb") for f in found]
+    return [p for p in paths if p.is_file() and not any(
+        fnmatch.fnmatch(p.relative_to(root).as_posix(), pat) for pat in excluded)]
+
+
+_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _execute_one(path: str, timeout: int, env: dict) -> tuple[str, str | None, float]:
+    """Execute one notebook as MyST-NB does (in a worker process); its executed JSON, or None
+    when it failed, and the seconds it took."""
+    import nbformat
+    from jupyter_cache.executors.utils import single_nb_execution
+
+    os.environ.clear()
+    os.environ.update(env, RNNLAB_CLAIMS_SOURCE=Path(path).name)
+    nb = nbformat.read(path, as_version=4)
+    result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
+                                 allow_errors=False, meta_override=True)
+    return path, None if result.err else nbformat.writes(nb), result.time
+
+
+def prefill_cache(root: Path = ROOT, *, workers: int | None = None,
+                  env: dict | None = None) -> dict[str, float | None]:
+    """Execute the book's notebooks that the execution cache lacks, ``workers`` at a time, and
+    store them there; ``{notebook: seconds, or None when it failed}``. Does nothing unless
+    ``_config.yml`` sets ``execute_notebooks: cache``."""
+    import nbformat
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    root = Path(root)
+    config = _execute_config(root)
+    if config.get("execute_notebooks") != "cache":
+        return {}
+    cache = get_cache(str(root / "_build" / ".jupyter_cache"))
+    todo = []
+    for path in toc_notebooks(root):
+        try:
+            cache.match_cache_notebook(nbformat.read(path, as_version=4))
+        except KeyError:
+            todo.append(path)
+    if not todo:
+        return {}
+    workers = workers or os.cpu_count() or 1
+    kernel_env = {**(env or os.environ), **dict.fromkeys(_THREADS, "1")} if workers > 1 \
+        else dict(env or os.environ)
+    timeout = int(config.get("timeout", 30))
+    times: dict[str, float | None] = {}
+    with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
+        for path, executed, seconds in pool.map(_execute_one, map(str, todo),
+                                                [timeout] * len(todo), [kernel_env] * len(todo)):
+            times[path] = None if executed is None else seconds
+            if executed is not None:
+                cache.cache_notebook_bundle(
+                    CacheBundleIn(nbformat.reads(executed, as_version=4), path,
+                                  data={"execution_seconds": seconds}),
+                    check_validity=False, overwrite=True)
+    return times
+
+
+def build(root: Path = ROOT, *, timeout: int = 3600,
+          workers: int | None = None) -> subprocess.CompletedProcess:
     """Build the book in ``root`` as described above; return the finished process (its
     ``stdout`` holds the whole log, stderr merged)."""
     root = Path(root)
@@ -61,6 +160,7 @@ def build(root: Path = ROOT, *, timeout: int = 3600) -> subprocess.CompletedProc
         shutil.rmtree(root / "_build" / ".jupyter_cache", ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env["RNNLAB_CHECKS_STRICT"] = "1"
+    prefill_cache(root, workers=workers, env=env)
     done = subprocess.run([_jupyter_book(), *COMMAND], cwd=root, env=env, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
     if done.returncode == 0:
