@@ -20,7 +20,6 @@ and are reused while their requirements are unchanged. This module is imported b
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import hashlib
 import json
 import os
@@ -234,9 +233,28 @@ def working_tree_copy(dest: Path) -> Path:
 # ------------------------------------------------------------------------ the two environments
 @contextmanager
 def _locked(name: str):
-    """An exclusive lock on ``_build/envs/<name>.lock``: pytest-xdist workers share the envs."""
+    """An exclusive lock on ``_build/envs/<name>.lock``: pytest-xdist workers share the envs.
+    The operating system releases it if the process dies (``fcntl``; ``msvcrt`` on Windows)."""
     ENVS.mkdir(parents=True, exist_ok=True)
-    with open(ENVS / f"{name}.lock", "w") as handle:
+    with open(ENVS / f"{name}.lock", "a+b") as handle:
+        try:
+            import fcntl
+        except ImportError:   # Windows
+            import msvcrt
+
+            while True:
+                try:
+                    handle.seek(0)
+                    msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:   # LK_LOCK gives up after 10 s: keep waiting
+                    continue
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+            return
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -29,6 +29,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browser_check as bc  # noqa: E402  (a helper module beside this file, not a package)
 
+from rnncourse import book as book_build  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "_build"
 HTML = BUILD / "html"
@@ -38,21 +40,7 @@ HASH_FILE = BUILD / ".rnnlab-hash"  # written by `make book` after a successful 
 
 def toc_entries() -> list[str]:
     """Every page of the book, in the order of ``_toc.yml`` (root first)."""
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    entries = [toc["root"]]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                entries.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk({k: v for k, v in toc.items() if k != "root"})
-    return list(dict.fromkeys(str(Path(e).with_suffix("")) for e in entries))
+    return book_build.toc_entries(ROOT)
 
 
 def source_of(entry: str) -> Path | None:

@@ -5,5 +5,13 @@ Instructors and maintainers use it; no chapter imports it.
 * :mod:`rnncourse.notebooks`: read, strip and inspect chapter notebooks (exercises, solutions,
   starters, checks); ``python -m rnncourse.notebooks strip chapters/*.ipynb``.
 * :mod:`rnncourse.student`: the student edition; ``python -m rnncourse.student OUT_DIR``.
+* :mod:`rnncourse.grading` and :mod:`rnncourse.assignments`: the nbgrader course, its points
+  and hidden tests; ``python -m rnncourse.assignments [OUT_DIR] --release``.
+* :mod:`rnncourse.colab`: the install cell that gives a hosted notebook (Colab) ``rnnlab``;
+  ``python -m rnncourse.colab insert|check|show``.
+* :mod:`rnncourse.book`: the HTML build (``make book``): cache rule, parallel execution of the
+  notebooks the cache lacks, a failure summary that names the broken claim.
 * :mod:`rnncourse.timing`: measured run time of each chapter; ``python -m rnncourse.timing``.
+* :mod:`rnncourse.margins`: how close each claim comes to failing over many executions;
+  ``python -m rnncourse.margins run|report``.
 """

@@ -36,7 +36,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-__all__ = ["ROOT", "BUILD", "HASH_FILE", "COMMAND", "rnnlab_hash", "toc_notebooks",
+__all__ = ["ROOT", "BUILD", "HASH_FILE", "COMMAND", "rnnlab_hash", "toc_entries", "toc_notebooks",
            "prefill_cache", "build", "failure_summary", "main"]
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,27 +67,32 @@ def _execute_config(root: Path) -> dict:
     return config.get("execute") or {}
 
 
-def toc_notebooks(root: Path = ROOT) -> list[Path]:
-    """The ``.ipynb`` files that ``_toc.yml`` lists, in its order, less ``exclude_patterns``."""
+def toc_entries(root: Path = ROOT) -> list[str]:
+    """Every page of ``_toc.yml``, root first, in its order, as written there (no suffix)."""
     import yaml
 
-    root = Path(root)
-    found = []
+    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text())
+    entries = [toc["root"]]
 
     def walk(node):
         if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("file", "root") and isinstance(value, str):
-                    found.append(value)
-                else:
-                    walk(value)
+            if "file" in node:
+                entries.append(node["file"])
+            for value in node.values():
+                walk(value)
         elif isinstance(node, list):
             for value in node:
                 walk(value)
 
-    walk(yaml.safe_load((root / "_toc.yml").read_text()))
+    walk({k: v for k, v in toc.items() if k != "root"})
+    return list(dict.fromkeys(str(Path(e).with_suffix("")) for e in entries))
+
+
+def toc_notebooks(root: Path = ROOT) -> list[Path]:
+    """The ``.ipynb`` files that ``_toc.yml`` lists, in its order, less ``exclude_patterns``."""
+    root = Path(root)
     excluded = _execute_config(root).get("exclude_patterns") or []
-    paths = [root / (f if f.endswith(".ipynb") else f + ".ipynb") for f in found]
+    paths = [root / f"{e}.ipynb" for e in toc_entries(root)]
     return [p for p in paths if p.is_file() and not any(
         fnmatch.fnmatch(p.relative_to(root).as_posix(), pat) for pat in excluded)]
 
@@ -103,6 +108,8 @@ def _execute_one(path: str, timeout: int, env: dict) -> tuple[str, str | None, f
 
     os.environ.clear()
     os.environ.update(env, RNNLAB_CLAIMS_SOURCE=Path(path).name)
+    devnull = os.open(os.devnull, os.O_WRONLY)   # the kernels' start-up chatter; a failure is
+    os.dup2(devnull, 2)                          # reported by the build, which runs it again
     nb = nbformat.read(path, as_version=4)
     result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
                                  allow_errors=False, meta_override=True)
@@ -160,7 +167,11 @@ def build(root: Path = ROOT, *, timeout: int = 3600,
         shutil.rmtree(root / "_build" / ".jupyter_cache", ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env["RNNLAB_CHECKS_STRICT"] = "1"
-    prefill_cache(root, workers=workers, env=env)
+    times = prefill_cache(root, workers=workers, env=env)
+    if times:
+        print("executed before the build, into the cache: " + ", ".join(
+            f"{Path(p).stem} {'failed' if t is None else f'{t:.0f} s'}" for p, t in times.items()),
+            flush=True)
     done = subprocess.run([_jupyter_book(), *COMMAND], cwd=root, env=env, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout)
     if done.returncode == 0:
