@@ -36,7 +36,7 @@ import numpy as np
 
 __all__ = ["CheckFailed", "CheckResult", "NotAttempted", "check", "passed", "todo", "fail",
            "call_student", "is_placeholder", "as_float_array", "matches", "diagnose",
-           "compare_arrays", "STRICT_ENV"]
+           "compare_arrays", "int_between", "STRICT_ENV"]
 
 #: With this environment variable set (to anything but "" or "0"), a TODO raises CheckFailed.
 STRICT_ENV = "RNNLAB_CHECKS_STRICT"
@@ -135,6 +135,12 @@ def call_student(fn, *args, **kwargs):
         return fn(*args, **kwargs)
     except NotImplementedError as exc:
         raise NotAttempted(str(exc)) from None
+
+
+def int_between(rng):
+    """``n(lo, hi)``: an int drawn from the NumPy generator ``rng`` between lo and hi, both
+    included (the hidden cases of a check draw their sizes with it)."""
+    return lambda lo, hi: int(rng.integers(lo, hi + 1))
 
 
 def as_float_array(x):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import numpy_rnn as nr
-from ._core import call_student, check, diagnose, fail
+from ._core import call_student, check, diagnose, fail, int_between
 
 __all__ = ["bptt_step", "bptt_cache_bytes", "relu_bptt"]
 
@@ -30,17 +30,12 @@ def _case(B, T, D, H, O, *, seed, h0_zero, activation="tanh", scale=1.5):  # noq
     return params, cache, dy
 
 
-def _n(rng):
-    """``n(lo, hi)``: an int drawn from ``rng`` between lo and hi, both included."""
-    return lambda lo, hi: int(rng.integers(lo, hi + 1))
-
-
 def _drawn(cases: list, seed: int) -> list:
     """``cases`` (keyword dicts of :func:`_case`) for seed 0; for another seed as many cases
     with other sizes and data, each keeping what its visible case tests (B = 1, T = 1, h0 = 0)."""
     if seed == 0:
         return cases
-    n = _n(np.random.default_rng(seed))
+    n = int_between(np.random.default_rng(seed))
     return [dict(B=1 if c["B"] == 1 else n(2, 4), T=1 if c["T"] == 1 else n(3, 9), D=n(1, 4),
                  H=n(2, 6), seed=n(0, 2**31), h0_zero=c["h0_zero"]) for c in cases]
 
@@ -111,7 +106,7 @@ def _mem_cases(seed: int) -> list:
     the ones (the one-number case) and the itemsizes kept."""
     if seed == 0:
         return _MEM_CASES
-    n = _n(np.random.default_rng(seed))
+    n = int_between(np.random.default_rng(seed))
     return [(*(1 if d == 1 else n(2, 64) for d in dims), size) for *dims, size in _MEM_CASES]
 
 

@@ -18,16 +18,11 @@ from functools import reduce
 import numpy as np
 import torch
 
-from ._core import as_float_array, call_student, check, diagnose, fail
+from ._core import as_float_array, call_student, check, diagnose, fail, int_between
 
 __all__ = ["sigmoid_prime", "jacobian_by_hand", "steps_to_vanish", "clip_by_norm"]
 
 _DT = torch.float64
-
-
-def _n(rng):
-    """``n(lo, hi)``: an int drawn from ``rng`` between lo and hi, both included."""
-    return lambda lo, hi: int(rng.integers(lo, hi + 1))
 
 
 # -- ex-03-1 ---------------------------------------------------------------------------------
@@ -75,7 +70,7 @@ def _jacobian_cases(seed: int) -> list:
     if seed == 0:
         return _JACOBIAN_CASES
     rng = np.random.default_rng(seed)
-    n = _n(rng)
+    n = int_between(rng)
     return [dict(T=1 if c["T"] == 1 else n(2, 15), D=n(1, 4), H=n(2, 6), seed=n(3, 2**31),
                  scale=float(rng.uniform(0.8, 2.5))) for c in _JACOBIAN_CASES]
 
@@ -228,7 +223,7 @@ def _grad_cases(seed: int) -> list:
         data_seed, sizes, norms = 0, (4, 3, 5, 3, 2, 7), (1.0, 1.0, 2.0, 25.0)
     else:
         rng = np.random.default_rng(seed)
-        n = _n(rng)
+        n = int_between(rng)
         data_seed, sizes = n(1, 2**62), (n(2, 6), n(2, 6), n(2, 8), n(2, 5), n(2, 6), n(2, 9))
         norms = (float(rng.uniform(0.5, 2)), 1.0, float(rng.uniform(0.5, 3)),
                  float(rng.uniform(10, 40)))

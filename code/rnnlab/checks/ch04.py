@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._core import call_student, check, diagnose, fail
+from ._core import call_student, check, diagnose, fail, int_between
 
 __all__ = ["param_count", "peephole_lstm_step", "cifg_lstm_step", "lstm_step_backward"]
 
@@ -33,11 +33,6 @@ def _pair(out, what):
     return out
 
 
-def _n(rng):
-    """``n(lo, hi)``: an int drawn from ``rng`` between lo and hi, both included."""
-    return lambda lo, hi: int(rng.integers(lo, hi + 1))
-
-
 # -- ex-04-1 ---------------------------------------------------------------------------------
 _GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 _MODULES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
@@ -48,7 +43,7 @@ def _count_cases(seed: int) -> list:
     (the smallest, D = H = 1, kept)."""
     sizes = [(2, 32), (10, 64), (1, 1)]
     if seed != 0:
-        n = _n(np.random.default_rng(seed))
+        n = int_between(np.random.default_rng(seed))
         sizes = [(n(2, 12), n(8, 64)), (n(2, 16), n(8, 96)), (1, 1)]
     return [(k, D, H) for k in ("rnn", "lstm", "gru") for D, H in sizes]
 
@@ -93,7 +88,7 @@ def _lstm_cases(seed: int, G: int = 4) -> list:
     else drawn data seeds and sizes."""
     if seed == 0:
         return [_lstm_case(s, G=G) for s in range(3)]
-    n = _n(np.random.default_rng(seed))
+    n = int_between(np.random.default_rng(seed))
     return [_lstm_case(n(3, 2**31), B=n(1, 4), D=n(1, 4), H=n(1, 6), G=G) for _ in range(3)]
 
 
@@ -182,7 +177,7 @@ def _backward_cases(seed: int) -> list:
     if seed == 0:
         sizes = [(s, 3, 4) for s in range(3)]
     else:
-        n = _n(np.random.default_rng(seed))
+        n = int_between(np.random.default_rng(seed))
         sizes = [(n(3, 2**31), n(1, 4), n(1, 6)) for _ in range(3)]
     cases = []
     for data_seed, B, H in sizes:

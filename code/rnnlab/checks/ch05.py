@@ -19,18 +19,13 @@ import numpy as np
 import torch
 
 from ..norm_cells import layer_norm
-from ._core import call_student, check, diagnose, fail
+from ._core import call_student, check, diagnose, fail, int_between
 
 __all__ = ["layer_norm_rows", "init_std", "dead_unit_fraction", "residual_branch_scale"]
 
 
 def _randn(*shape, seed):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-
-
-def _n(rng):
-    """``n(lo, hi)``: an int drawn from ``rng`` between lo and hi, both included."""
-    return lambda lo, hi: int(rng.integers(lo, hi + 1))
 
 
 def _number(got, what: str) -> float:
@@ -54,7 +49,7 @@ def _norm_cases(seed: int) -> list:
         return [(_randn(6, 5, seed=0) * 3 + 2, 1e-5), (_randn(1, 8, seed=1), 1e-5),
                 (_randn(4, 2, seed=2), 1e-3), (torch.full((3, 4), 2.5, dtype=torch.float64), 1e-5)]
     rng = np.random.default_rng(seed)
-    n = _n(rng)
+    n = int_between(rng)
     scale, shift, level = (float(v) for v in rng.uniform([1, -3, -5], [4, 3, 5]))
     return [(_randn(n(2, 8), n(3, 8), seed=n(3, 2**31)) * scale + shift, 1e-5),
             (_randn(1, n(2, 10), seed=n(3, 2**31)), 1e-5),
@@ -99,7 +94,7 @@ def _std_cases(seed: int) -> list:
     keeping each case's scheme, its fans of 1 and its equal fans."""
     if seed == 0:
         return _STD_CASES
-    n = _n(np.random.default_rng(seed))
+    n = int_between(np.random.default_rng(seed))
     cases = []
     for scheme, fan_in, fan_out in _STD_CASES:
         new_in = 1 if fan_in == 1 else n(2, 512)
@@ -155,7 +150,7 @@ def _dead_cases(seed: int) -> list:
         sizes = ((8, 6), (1, 5))
     else:
         rng = np.random.default_rng(seed)
-        n = _n(rng)
+        n = int_between(rng)
         B, W, shift = n(8, 20), n(6, 12), float(rng.uniform(2.5, 3.5))
         n_dead, seeds = n(1, W - 3), [n(3, 2**31) for _ in range(3)]
         sizes = ((n(4, 10), n(4, 8)), (1, n(3, 8)))
@@ -206,7 +201,7 @@ def _scale_cases(seed: int) -> list:
     if seed == 0:
         return _SCALE_CASES
     rng = np.random.default_rng(seed)
-    n = _n(rng)
+    n = int_between(rng)
     return [(1 if depth == 1 else n(2, 300), 1.0 if growth == 1 else float(rng.uniform(1.2, 20)))
             for depth, growth in _SCALE_CASES]
 

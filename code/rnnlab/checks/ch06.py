@@ -16,16 +16,11 @@ import math
 import numpy as np
 import torch
 
-from ._core import call_student, check, compare_arrays, fail
+from ._core import call_student, check, compare_arrays, fail, int_between
 
 __all__ = ["bigram_nats", "temperature_probs", "well_formed_brackets"]
 
 _DT = torch.float64
-
-
-def _n(rng):
-    """``n(lo, hi)``: an int drawn from ``rng`` between lo and hi, both included."""
-    return lambda lo, hi: int(rng.integers(lo, hi + 1))
 
 
 def _number(x):
@@ -77,7 +72,7 @@ def _bigram_cases(seed: int) -> list:
     if seed == 0:
         return _BIGRAM_CASES
     rng = np.random.default_rng(seed)
-    n = _n(rng)
+    n = int_between(rng)
     cases = []
     for _ in _BIGRAM_CASES:
         V = n(2, 6)
@@ -124,7 +119,7 @@ def _temperature_cases(seed: int) -> list:
                 (torch.randn(2, 4, generator=g, dtype=_DT), 3.0),
                 (torch.tensor([[1000.0, 999.0, 0.0]], dtype=_DT), 1.0)]
     rng = np.random.default_rng(seed)
-    n = _n(rng)
+    n = int_between(rng)
     randn = lambda *shape: torch.from_numpy(rng.standard_normal(shape))  # noqa: E731
     K = n(3, 6)
     large = rng.uniform(750, 1200) - rng.uniform(0, 4, size=(1, K))

@@ -18,16 +18,11 @@ import numpy as np
 import torch
 
 from ..scan import recurrence_loop
-from ._core import as_float_array, call_student, check, diagnose, fail
+from ._core import as_float_array, call_student, check, diagnose, fail, int_between
 
 __all__ = ["scan_doubling", "ring_horizon", "attention_weights", "mingru"]
 
 _DT = torch.float64
-
-
-def _n(rng):
-    """``n(lo, hi)``: an int drawn from ``rng`` between lo and hi, both included."""
-    return lambda lo, hi: int(rng.integers(lo, hi + 1))
 
 
 def _randn(g, *shape):
@@ -44,7 +39,7 @@ def _scan_cases(seed: int) -> list:
     sequence of one step and one complex case in both."""
     shapes = _SCAN_SHAPES
     if seed:
-        n = _n(np.random.default_rng(seed))
+        n = int_between(np.random.default_rng(seed))
         shapes = [(n(1, 3), 1 if T == 1 else n(2, 40), n(1, 4), cplx) for _, T, _, cplx in shapes]
     g = torch.Generator().manual_seed(700 + seed)
     cases = []
@@ -176,7 +171,7 @@ def _attention_cases(seed: int) -> list:
     dot-product answer can be told apart), padding in some rows."""
     sizes = [(3, 6, 4, 5), (2, 4, 3, 2), (1, 1, 2, 3)]
     if seed:
-        n = _n(np.random.default_rng(seed))
+        n = int_between(np.random.default_rng(seed))
         sizes = [(n(2, 4), n(3, 9), n(2, 5), n(2, 6)), (n(1, 3), n(2, 6), n(2, 4), n(2, 4)),
                  (1, 1, n(2, 4), n(2, 4))]
     g = torch.Generator().manual_seed(710 + seed)
@@ -247,7 +242,7 @@ def attention_weights(fn, *, seed: int = 0):
 def _mingru_cases(seed: int) -> list:
     sizes = [(2, 7, 3, 4), (1, 1, 2, 3), (3, 20, 1, 2)]
     if seed:
-        n = _n(np.random.default_rng(seed))
+        n = int_between(np.random.default_rng(seed))
         sizes = [(n(1, 3), n(2, 25), n(1, 4), n(1, 5)), (1, 1, n(1, 3), n(1, 4)),
                  (n(1, 3), n(2, 25), n(1, 4), n(1, 5))]
     g = torch.Generator().manual_seed(720 + seed)
