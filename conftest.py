@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from rnnlab.checks._core import STRICT_ENV
+from rnnlab.claims import SOURCE_ENV
 
 sys.path.insert(0, str(Path(__file__).parent / "tests"))   # tests/envs.py, shared with tests
 
@@ -72,7 +73,13 @@ def pytest_runtest_setup(item):
     path = item.nodeid.split("::")[0]
     if path.endswith(".ipynb"):
         _use_hosted_kernel(item.config)
-        os.environ["RNNLAB_CLAIMS_SOURCE"] = os.path.basename(path)
+        os.environ[SOURCE_ENV] = os.path.basename(path)
+
+
+def pytest_runtest_teardown(item):
+    """Forget the notebook again: kernels that tests start later (the student edition, nbgrader)
+    run other notebooks and must not log their claims under this one's name."""
+    os.environ.pop(SOURCE_ENV, None)
 
 
 def pytest_collection_modifyitems(items):

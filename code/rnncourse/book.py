@@ -36,6 +36,8 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from rnnlab.claims import SOURCE_ENV
+
 __all__ = ["ROOT", "BUILD", "HASH_FILE", "COMMAND", "rnnlab_hash", "toc_entries", "toc_notebooks",
            "prefill_cache", "build", "failure_summary", "main"]
 
@@ -107,7 +109,7 @@ def _execute_one(path: str, timeout: int, env: dict) -> tuple[str, str | None, f
     from jupyter_cache.executors.utils import single_nb_execution
 
     os.environ.clear()
-    os.environ.update(env, RNNLAB_CLAIMS_SOURCE=Path(path).name)
+    os.environ.update(env, **{SOURCE_ENV: Path(path).name})
     devnull = os.open(os.devnull, os.O_WRONLY)   # the kernels' start-up chatter; a failure is
     os.dup2(devnull, 2)                          # reported by the build, which runs it again
     nb = nbformat.read(path, as_version=4)

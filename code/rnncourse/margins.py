@@ -17,8 +17,8 @@ chapters in the ways they are really run and reports, for every claim, its small
     headroom, and the chapter's smallest headroom over all measured claims (exact facts and
     facts about the machine excluded).
 
-A log line whose notebook is unknown (a book build runs every notebook without telling the
-kernel which) is assigned to the notebook whose claims it shares, by claim text.
+A log line whose notebook is unknown (a kernel started without ``RNNLAB_CLAIMS_SOURCE``, such as
+the student edition's or nbgrader's in ``make test``) is assigned to the notebook whose claims it shares, by claim text.
 """
 from __future__ import annotations
 
@@ -32,12 +32,13 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+from rnnlab.claims import SOURCE_ENV
+
 from .notebooks import CHAPTER_GLOB
 
 __all__ = ["WAYS", "read_logs", "assign_sources", "smallest_headroom", "report", "run", "main"]
 
 WAYS = ("plain", "threads2", "busy")
-SOURCE_ENV = "RNNLAB_CLAIMS_SOURCE"
 
 
 def read_logs(paths) -> list[dict]:

@@ -37,10 +37,11 @@ import numbers
 import os
 
 __all__ = ["ClaimFailed", "less", "greater", "between", "holds", "on_this_machine", "publish",
-           "LOG_ENV"]
+           "LOG_ENV", "SOURCE_ENV"]
 
 #: The environment variable that names the file claims are appended to.
 LOG_ENV = "RNNLAB_CLAIMS_LOG"
+SOURCE_ENV = "RNNLAB_CLAIMS_SOURCE"
 
 
 class ClaimFailed(AssertionError):
@@ -72,7 +73,7 @@ def _record(kind: str, text: str, ok: bool, value=None, threshold=None, headroom
         return
     line = {"claim": text, "kind": kind, "ok": ok, "value": value, "threshold": threshold,
             "headroom": headroom, "pid": os.getpid(),
-            "source": os.environ.get("RNNLAB_CLAIMS_SOURCE")}
+            "source": os.environ.get(SOURCE_ENV)}
     with open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(line) + "\n")
 
