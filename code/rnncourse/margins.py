@@ -17,8 +17,9 @@ chapters in the ways they are really run and reports, for every claim, its small
     headroom, and the chapter's smallest headroom over all measured claims (exact facts and
     facts about the machine excluded).
 
-A log line whose notebook is unknown (a kernel started without ``RNNLAB_CLAIMS_SOURCE``, such as
-the student edition's or nbgrader's in ``make test``) is assigned to the notebook whose claims it shares, by claim text.
+A log line whose notebook is unknown (a kernel started without ``RNNLAB_CLAIMS_SOURCE``, such
+as the student edition's or nbgrader's in ``make test``) is assigned to the notebook whose
+claims it shares, by claim text.
 """
 from __future__ import annotations
 
