@@ -120,3 +120,54 @@ def test_model_rejects_bad_arguments(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         SequenceModel(args.pop("input_size"), args.pop("hidden_size"), args.pop("output_size"),
                       **args)
+
+
+def test_a_fresh_interpreter_builds_every_kind_after_importing_models_alone():
+    """No registration at import: importing rnnlab.models (and nothing else first) is enough
+    to build each of the five cell kinds, in a new Python process."""
+    import subprocess
+    import sys
+
+    code = ("from rnnlab.models import CELLS, make_cell\n"
+            "print(' '.join(f'{k}:{type(make_cell(k, 3, 4)).__name__}' for k in sorted(CELLS)))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["gru:GRUCell", "lstm:LSTMCell", "rnn:RNNCell",
+                                   "rnn_bn:BatchNormRNNCell", "rnn_ln:LayerNormRNNCell"]
+
+
+def test_the_package_has_no_import_cycle():
+    """The modules of rnnlab import each other as the chapters go, never in a circle (read from
+    their import statements, relative and absolute)."""
+    import ast
+    from pathlib import Path
+
+    import rnnlab
+
+    root = Path(rnnlab.__file__).parent
+    graph = {}
+    for path in root.glob("*.py"):
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                deps |= {node.module.split(".")[0]} if node.module else \
+                    {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("rnnlab."):
+                deps.add(node.module.split(".")[1])
+        graph[path.stem] = deps & {p.stem for p in root.glob("*.py")} - {path.stem}
+    assert graph["cells"] and "models" in graph["fused"], "the import graph was not read"
+    done, visiting = set(), []
+
+    def visit(module):
+        assert module not in visiting, f"import cycle: {' -> '.join(visiting + [module])}"
+        if module in done:
+            return
+        visiting.append(module)
+        for dep in sorted(graph[module]):
+            visit(dep)
+        visiting.pop()
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module)
