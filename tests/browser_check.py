@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import browser_js as js
+
 #: Console messages and page errors that are not faults of the book, each with its reason.
 IGNORED = {
     # Chromium asks every site for /favicon.ico; the book has no favicon and needs none.
@@ -140,161 +142,6 @@ def serve(directory: Path) -> tuple[_Server, str]:
     server = _Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
-
-
-# ---------------------------------------------------------------- in-page JavaScript
-_JS_WAIT_MATH = """async () => {
-  if (!document.querySelector('.math')) return 'no math';
-  for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++)
-    await new Promise(r => setTimeout(r, 50));
-  if (!(window.MathJax && MathJax.startup)) return 'MathJax never started';
-  await MathJax.startup.promise;
-  return 'typeset';
-}"""
-
-_JS_IMAGES = """async () => {
-  const imgs = [...document.images];
-  imgs.forEach(img => { img.loading = 'eager'; });
-  await Promise.all(imgs.map(img => img.complete ? null : new Promise(r => {
-    img.addEventListener('load', r); img.addEventListener('error', r); setTimeout(r, 10000); })));
-  return imgs.filter(img => !(img.complete && img.naturalWidth > 0))
-             .map(img => img.getAttribute('src'));
-}"""
-
-_JS_FIGURE = """name => {
-  const fig = document.getElementById(name);
-  return !!fig && [...fig.querySelectorAll('img')].some(img => img.naturalWidth > 0);
-}"""
-
-_JS_INSPECT = r"""() => {
-  const exempt = el => el.closest('.tag_raises-exception');
-  const math = [...document.querySelectorAll('.math')];
-  const skip = 'pre, code, script, style, textarea, mjx-container, .highlight';
-  const raw = [], rawTables = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (n.parentElement.closest(skip)) continue;
-    const m = n.data.match(/\\\(|\\\[|\$\$|\\begin\{|\$[^$\s][^$\n]*[^$\s\\]\$|\$[^$\s]\$/);
-    if (m) raw.push(n.data.slice(Math.max(0, m.index - 30), m.index + 40).trim());
-    // typography: --- may become an em dash
-    const table = n.data.match(/\|\s*:?(-{3,}|[\u2013\u2014]-*):?\s*\|/);
-    if (table) rawTables.push(n.data.slice(0, 80).trim());
-  }
-  const outputs = [...document.querySelectorAll('.cell_output')].filter(o => !exempt(o));
-  const badOutputs = outputs.flatMap(o => [...o.querySelectorAll(
-      '.output.traceback, .output.error, .output.stderr, .stderr')]).length;
-  const debris = [];
-  for (const o of outputs) {
-    const t = o.innerText || '';
-    for (const re of [/Traceback \(most recent call last\)/, /\.py:\d+: \w*Warning: /,
-                      /\d+%\|[^|\n]*\|/]) {
-      const m = t.match(re);
-      if (m) debris.push(t.slice(Math.max(0, m.index - 20), m.index + 60).trim());
-    }
-  }
-  return {
-    math: math.length,
-    displayMath: document.querySelectorAll('div.math').length,
-    inlineMath: document.querySelectorAll('span.math').length,
-    untypeset: math.filter(m => !m.querySelector('mjx-container'))
-                   .map(m => m.textContent.slice(0, 60)),
-    mathErrors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 60)),
-    raw, rawTables, badOutputs, debris,
-    ids: [...document.querySelectorAll('[id]')].map(e => e.id)
-          .concat([...document.querySelectorAll('a[name]')].map(a => a.name)),
-    links: [...document.querySelectorAll('a[href]')].map(a => a.href),
-  };
-}"""
-
-_JS_OVERFLOW = r"""() => {
-  // Open what a reader can open, so that its content is measured too.
-  document.querySelectorAll('details').forEach(d => { d.open = true; });
-  document.querySelectorAll('.toggle-hidden button.toggle-button').forEach(b => b.click());
-  const column = document.querySelector('article.bd-article') || document.querySelector('main')
-      || document.body;
-  // Math is measured by what MathJax draws (mjx-math): its hidden copy for screen readers
-  // (mjx-assistive-mml) is wider than the drawing and would make every box look too small.
-  const kinds = [['div.math mjx-math', 'display math'], ['span.math mjx-math', 'inline math'],
-                 ['table', 'table'],
-                 ['div.cell_output, div.output', 'cell output'], ['div.highlight, pre', 'code'],
-                 ['figure', 'figure'], ['img', 'image']];
-  const selector = kinds.map(k => k[0]).join(', ');
-  const px = (s, k) => parseFloat(s[k]) || 0;
-  const scrolls = el => ['auto', 'scroll'].includes(getComputedStyle(el).overflowX);
-  const clips = el => ['hidden', 'clip'].includes(getComputedStyle(el).overflowX);
-  const barShown = el => {      // a horizontal scrollbar drawn below the content (not overlaid)
-    const s = getComputedStyle(el);
-    return el.offsetHeight - el.clientHeight - px(s, 'borderTopWidth')
-           - px(s, 'borderBottomWidth') >= 1;
-  };
-  const describe = el => {
-    const kind = kinds.find(k => el.matches(k[0]))[1];
-    let what = '';
-    if (kind === 'display math') {
-      const box = el.closest('div.math') || el;
-      const eqno = box.querySelector('.eqno');
-      what = [eqno && eqno.textContent.replace('#', '').trim(), box.id && '#' + box.id]
-             .filter(Boolean).join(' ') || box.textContent.trim().slice(0, 40);
-    } else if (kind === 'inline math') {
-      what = (el.closest('span.math') || el).textContent.trim().slice(0, 40);
-    } else if (kind === 'table') {
-      const cap = el.querySelector('caption');
-      what = (cap ? cap.textContent : el.innerText).trim().split('\n')[0].slice(0, 50);
-    } else if (kind === 'image') {
-      what = el.getAttribute('alt') || (el.getAttribute('src') || '').split('/').pop();
-    } else {
-      what = (el.innerText || el.textContent || '').trim().split('\n')[0].slice(0, 50);
-    }
-    return `${kind} ${JSON.stringify(what)}`;
-  };
-  const name = el => el === column ? 'the text column' : el.tagName.toLowerCase()
-      + (el.id ? '#' + el.id : '') + [...el.classList].slice(0, 2).map(c => '.' + c).join('');
-  const vw = document.documentElement.clientWidth;
-  const found = [];
-  [...column.querySelectorAll(selector)].forEach((el, index) => {
-    if (found.some(f => f.el.contains(el)) || !el.checkVisibility()) return;
-    const r = el.getBoundingClientRect();
-    if (r.width < 1 || r.height < 1) return;
-    let right = r.right, by = null, how = '';
-    if (el.scrollWidth > el.clientWidth + 1) {          // its content does not fit its box
-      if (scrolls(el) && !barShown(el)) [by, how] = [el, 'scrolls but shows no scrollbar'];
-      else if (clips(el)) [by, how] = [el, 'hides what does not fit'];
-      else if (!scrolls(el)) right = Math.max(right, r.left + el.scrollWidth);
-    }
-    let reachable = false;
-    for (let a = el.parentElement; a && !by; a = a.parentElement) {
-      const ar = a.getBoundingClientRect();
-      const out = right > ar.right + 1 || r.left < ar.left - 1;
-      if (scrolls(a) && out) {
-        if (!barShown(a)) [by, how] = [a, 'scrolls but shows no scrollbar'];
-        else reachable = true;
-        break;
-      }
-      if (out && clips(a)) [by, how] = [a, 'hides what does not fit'];
-      else if (out && a === column) [by, how] = [a, 'sticks out of it'];
-      if (a === column) break;
-    }
-    if (!by && !reachable && (right > vw + 1 || r.left < -1)) {
-      [by, how] = [document.documentElement, 'runs off the screen'];
-    }
-    if (by) {
-      const box = by.getBoundingClientRect();
-      const inner = by === el;                        // the element itself scrolls or clips
-      found.push({el, index, what: describe(el), how,
-                  width: Math.round(inner ? el.scrollWidth : right - r.left),
-                  room: Math.round(inner ? el.clientWidth : Math.min(box.width, vw)),
-                  by: by === document.documentElement ? 'the window' : name(by)});
-    }
-  });
-  return found.map(({el, ...rest}) => rest);
-}"""
-
-
-_JS_SOLUTION_STATE = """el => {
-  const body = [...el.children].filter(c => !c.classList.contains('admonition-title'));
-  return body.length > 0 && body.every(c => c.offsetHeight > 0 &&
-      c.checkVisibility({visibilityProperty: true, opacityProperty: true}));
-}"""
 
 
 # ---------------------------------------------------------------- the browser session
@@ -401,16 +248,16 @@ class Site:
         report, expect = PageReport(rel), expect or Expect()
         self._events.clear()
         self.page.goto(self.base + rel, wait_until="load")
-        math_state = self.page.evaluate(_JS_WAIT_MATH)
+        math_state = self.page.evaluate(js.JS_WAIT_MATH)
         if math_state not in ("no math", "typeset"):
             report.problems.append(f"math: {math_state}")
-        for src in self.page.evaluate(_JS_IMAGES):
+        for src in self.page.evaluate(js.JS_IMAGES):
             report.problems.append(f"image did not load: {src}")
         for name in expect.figures:
-            if not self.page.evaluate(_JS_FIGURE, name):
+            if not self.page.evaluate(js.JS_FIGURE, name):
                 report.problems.append(f"figure {name} of the source has no image on the page "
                                        "(was the notebook run with MPLBACKEND=Agg?)")
-        info = self.page.evaluate(_JS_INSPECT)
+        info = self.page.evaluate(js.JS_INSPECT)
         self._check_math(info, expect, report)
         if info["badOutputs"]:
             report.problems.append(f"{info['badOutputs']} traceback/error/stderr "
@@ -457,12 +304,12 @@ class Site:
         page, seen = self._overlay_page, {}
         page.set_viewport_size({"width": self.widths[0], "height": self.height})
         page.goto(self.base + report.page, wait_until="load")
-        page.evaluate(_JS_WAIT_MATH)
+        page.evaluate(js.JS_WAIT_MATH)
         for width in self.widths:
             page.set_viewport_size({"width": width, "height": self.height})
             page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
                           "requestAnimationFrame(r)))")   # let the new layout settle
-            for item in page.evaluate(_JS_OVERFLOW):
+            for item in page.evaluate(js.JS_OVERFLOW):
                 entry = seen.setdefault((item["index"], item["by"]), {**item, "at": []})
                 entry["at"].append(f"{width} px ({item['width']} px of content in "
                                    f"{item['room']} px)")
@@ -484,7 +331,7 @@ class Site:
             if "dropdown" not in (box.get_attribute("class") or "").split():
                 report.problems.append(f"{name} is not a dropdown (its answer is not gated)")
                 continue
-            if box.evaluate(_JS_SOLUTION_STATE):
+            if box.evaluate(js.JS_SOLUTION_STATE):
                 report.problems.append(f"{name} is open before any click")
             button = box.locator("button.toggle-button").first
             if not button.count():
@@ -493,7 +340,7 @@ class Site:
             button.scroll_into_view_if_needed()
             button.click()
             try:
-                self.page.wait_for_function(_JS_SOLUTION_STATE, arg=box.element_handle(),
+                self.page.wait_for_function(js.JS_SOLUTION_STATE, arg=box.element_handle(),
                                             timeout=3_000)
             except Exception:
                 report.problems.append(f"{name} does not open on click")

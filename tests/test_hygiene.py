@@ -68,7 +68,7 @@ def test_tags_allowed(notebook):
     path, nb = notebook
     for i, cell in enumerate(nb["cells"]):
         bad = set(nbt.tags(cell)) - ALLOWED_TAGS
-        assert not bad, f"{path.name} cell {i} uses tags {bad} outside the set in DESIGN.md"
+        assert not bad, f"{path.name} cell {i} uses tags {bad} outside the set in CONTRIBUTING.md"
 
 
 def test_kernel_and_imports(notebook):
