@@ -34,13 +34,13 @@ book: $(STAMP)
 	$(BIN)/python -m rnncourse.book
 
 # ruff first (seconds); then two xdist workers on a 2-core machine, one BLAS/OpenMP thread
-# each, so they do not fight; then the browser test on its own (it reuses the book that
-# `make book` built, or builds it when a source changed since).
+# each, so they do not fight. The nbgrader test starts first on one worker, the browser test
+# (it reuses the book that `make book` built, or builds it when a source changed since) on
+# the other (conftest.py orders them).
 THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 test: $(STAMP)
 	$(BIN)/ruff check code tests conftest.py
-	$(THREADS) $(BIN)/python -m pytest $(PYTEST_FLAGS) --ignore=tests/test_browser.py
-	$(BIN)/python -m pytest tests/test_browser.py
+	$(THREADS) $(BIN)/python -m pytest $(PYTEST_FLAGS)
 
 # The whole book as one PDF through Jupyter Book's LaTeX builder (XeLaTeX; latex: in
 # _config.yml). After `make book`, so the execution cache it reuses is current; the PDF is then

@@ -82,8 +82,16 @@ def pytest_runtest_teardown(item):
     os.environ.pop(SOURCE_ENV, None)
 
 
+#: Test files that start first: the longest (nbgrader autogrades every chapter three times,
+#: two at a time), then the browser test (mostly waiting on Chromium), so that the xdist
+#: workers (``--dist loadfile``: one file per worker) end together.
+FIRST = ("tests/test_nbgrader.py", "tests/test_browser.py")
+
+
 def pytest_collection_modifyitems(items):
     for item in items:
         path = item.nodeid.split("::")[0]
         if path.endswith(".ipynb") or path == "tests/test_browser.py":   # the browser builds
             item.add_marker(pytest.mark.slow)                             # the book if needed
+    rank = {path: i for i, path in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(FIRST)))

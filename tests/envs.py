@@ -1,4 +1,4 @@
-"""Offline virtual environments and notebook execution in them, shared by the tests.
+"""Offline virtual environments and the Jupyter kernels registered in them, shared by the tests.
 
 Two environments stand for the places where learners run the chapters (issue 13):
 
@@ -8,8 +8,11 @@ Two environments stand for the places where learners run the chapters (issue 13)
   it once per test run and registers a Jupyter kernel of it: **nbval executes every chapter in
   that kernel** (``conftest.py``), so one execution proves both that the chapters' claims hold
   and that they hold where rnnlab came from the install cell.
-* **Binder**: the environment of ``binder/requirements.txt`` (:func:`binder_requirements`),
-  where tests/test_environments.py runs the student edition.
+* **Binder**: the environment of ``binder/requirements.txt`` (:func:`binder_requirements`).
+  :func:`binder_kernel` builds it once (under a file lock) and registers its Jupyter kernel:
+  tests/test_nbgrader.py autogrades the chapters' submissions in it, the untouched release
+  (the student edition, cell for cell, plus the graded cells) among them, and
+  tests/test_environments.py checks what it holds.
 
 "Offline" means that pip sees only local sources: the ``file://`` indexes and ``find-links``
 of its configuration, and the folders in ``$RNNLAB_WHEELHOUSE`` (``os.pathsep``-separated);
@@ -19,7 +22,6 @@ and are reused while their requirements are unchanged. This module is imported b
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import os
@@ -27,9 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -46,8 +46,6 @@ BINDER_OFFLINE = {
     "jupyterlab==4.6.6":
         ("jupyterlab>=4.6,<4.7", "the local wheels hold another 4.6 release of JupyterLab"),
 }
-#: One BLAS/OpenMP thread per kernel: two kernels run at once on a 2-core machine.
-THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 class EnvironmentUnavailable(RuntimeError):
@@ -140,87 +138,6 @@ def installed(python: Path) -> dict[str, str]:
     return {canonicalize_name(d["name"]): d["version"] for d in json.loads(done.stdout)}
 
 
-# ------------------------------------------------------------------------ notebooks
-@dataclass
-class Run:
-    """One executed notebook: the notebook with its outputs, wall seconds, the error if any."""
-
-    path: Path
-    nb: object
-    seconds: float
-    error: str | None = None
-
-
-def _kernel_manager(python: Path, env: dict[str, str], spec_dir: Path):
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
-
-    kdir = spec_dir / "kernels" / "envtest"
-    kdir.mkdir(parents=True, exist_ok=True)
-    (kdir / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": f"Python ({python.parent.parent.name})", "language": "python",
-        "env": env}))
-    ksm = KernelSpecManager(kernel_dirs=[str(spec_dir / "kernels")], ensure_native_kernel=False)
-    return AsyncKernelManager(kernel_name="envtest", kernel_spec_manager=ksm)
-
-
-def execute_notebooks(paths, python: Path, *, env: dict[str, str] | None = None,
-                      workers: int = 2, timeout: int = 600,
-                      spec_dir: Path | None = None) -> list[Run]:
-    """Execute each notebook in a fresh kernel of ``python``, in the notebook's folder,
-    ``workers`` at a time.
-
-    ``env`` is added to each kernel's environment (without ``MPLBACKEND``, so figures are
-    drawn inline). A failing notebook is reported in its :class:`Run`, not raised.
-    """
-    import nbformat
-    from nbclient import NotebookClient
-
-    paths = [Path(p) for p in paths]
-    base = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    kernel_env = {**base, **THREADS, **(env or {})}
-    spec_dir = spec_dir or Path(os.environ.get("TMPDIR", "/tmp")) / f"envtest-{os.getpid()}"
-
-    async def one(path, sem):
-        nb = nbformat.read(path, as_version=4)
-        async with sem:
-            client = NotebookClient(nb, km=_kernel_manager(python, kernel_env, spec_dir),
-                                    timeout=timeout, resources={
-                                        "metadata": {"path": str(path.parent.resolve())}})
-            start, error = time.perf_counter(), None
-            try:   # the client does not own a kernel manager it was given: it must clean up
-                await client.async_execute(cleanup_kc=True)
-            except Exception as exc:  # noqa: BLE001 - reported per notebook
-                error = f"{type(exc).__name__}: {exc}"
-            return Run(path, nb, time.perf_counter() - start, error)
-
-    async def main():
-        sem = asyncio.Semaphore(workers)
-        return await asyncio.gather(*(one(p, sem) for p in paths))
-
-    try:
-        return asyncio.run(main())
-    finally:
-        shutil.rmtree(spec_dir, ignore_errors=True)
-
-
-def failures(runs: list[Run]) -> str:
-    """What went wrong in ``runs`` (the end of each error, without terminal colours)."""
-    return "\n\n".join(f"{r.path.name} failed after {r.seconds:.0f} s:\n"
-                       + re.sub(r"\x1b\[[0-9;]*m", "", r.error)[-3000:] for r in runs if r.error)
-
-
-def timing(label: str, runs: list[Run], started: float) -> None:
-    """One line of wall times (shown by ``pytest -s`` or ``-rA``): the whole test, each notebook."""
-    print(f"{label}: {time.perf_counter() - started:.0f} s in all; "
-          + ", ".join(f"{r.path.stem[:2]} {r.seconds:.0f} s" for r in runs))
-
-
-def outputs_of(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.get("outputs", []))
-
-
 def working_tree_copy(dest: Path) -> Path:
     """What ``pip install <clone>`` needs of this working tree, copied to ``dest``."""
     for name in ("pyproject.toml", "README.md"):
@@ -264,6 +181,22 @@ def _locked(name: str):
 
 #: The kernel of the hosted environment, as nbval names it (``--nbval-kernel-name``).
 HOSTED_KERNEL = "rnnlab-hosted"
+#: The kernel of the Binder environment, as nbgrader names it (``--Execute.kernel_name``),
+#: and as Jupyter shows it.
+BINDER_KERNEL = "rnnlab-binder"
+BINDER_DISPLAY_NAME = "Python (Binder environment)"
+
+
+def _register_kernel(name: str, python: Path, display_name: str) -> Path:
+    """Write the Jupyter kernel ``name`` of ``python`` under ``_build/envs/share/jupyter``;
+    that folder (put it in ``JUPYTER_PATH``)."""
+    share = ENVS / "share" / "jupyter"
+    kernel = share / "kernels" / name
+    kernel.mkdir(parents=True, exist_ok=True)
+    (kernel / "kernel.json").write_text(json.dumps({
+        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": display_name, "language": "python"}, indent=1))
+    return share
 
 
 def hosted_kernel(run_id: str) -> dict:
@@ -302,13 +235,8 @@ def hosted_kernel(run_id: str) -> dict:
         if done.returncode != 0:
             raise EnvironmentUnavailable("the install cell could not install rnnlab offline:\n"
                                          + (done.stdout + done.stderr)[-1500:])
-        share = ENVS / "share" / "jupyter"
-        kernel = share / "kernels" / HOSTED_KERNEL
-        kernel.mkdir(parents=True, exist_ok=True)
-        (kernel / "kernel.json").write_text(json.dumps({
-            "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            "display_name": "Python (hosted notebook, rnnlab from the install cell)",
-            "language": "python"}, indent=1))
+        share = _register_kernel(HOSTED_KERNEL, python,
+                                 "Python (hosted notebook, rnnlab from the install cell)")
         record = {"run_id": run_id, "python": str(python), "jupyter_path": str(share),
                   "before": before, "after": installed(python), "printed": done.stdout,
                   "source": str(source)}
@@ -325,3 +253,14 @@ def binder_requirements() -> list[str]:
             line = BINDER_OFFLINE.get(line, (line,))[0]
             requirements += line.split() if line else []
     return requirements
+
+
+def binder_kernel() -> dict:
+    """The Binder environment, built from :func:`binder_requirements` (or reused), and its
+    registered Jupyter kernel :data:`BINDER_KERNEL`: ``{"python", "jupyter_path"}``. Under a
+    file lock, so that the xdist workers of a run share one build. Raises
+    :class:`EnvironmentUnavailable` when pip cannot build it."""
+    with _locked("binder"):
+        python = build_env("binder", binder_requirements(), cwd=ROOT)
+        share = _register_kernel(BINDER_KERNEL, python, BINDER_DISPLAY_NAME)
+        return {"python": str(python), "jupyter_path": str(share)}

@@ -96,7 +96,8 @@ def exercise_checks(nb: dict) -> list[int]:
 
 
 def printed(cell) -> str:
-    return "".join(o.get("text", "") for o in cell.get("outputs", [])
+    """What the executed ``cell`` printed (a stream's text may be stored as a list of lines)."""
+    return "".join("".join(o.get("text", "")) for o in cell.get("outputs", [])
                    if o["output_type"] == "stream")
 
 

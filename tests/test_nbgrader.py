@@ -13,6 +13,13 @@ course (its own gradebook), ``NBGRADER_TEST_JOBS`` chapters at a time (default 2
 core): the three submissions of a chapter share one autograde run, since nbgrader grades them
 one after the other in one gradebook.
 
+nbgrader executes the submissions in the kernel of the Binder environment (tests/envs.py), where
+a class opens the course. The untouched release is the student edition cell for cell, plus the
+graded cells (tested statically below: a starter gains the stub line, a check cell becomes its
+check asserted, answer cells for words are added), so its autograded run is also the test
+that the student edition runs top to bottom in Binder with every check saying TODO: the
+student edition needs no execution of its own.
+
 nbgrader comes from requirements-nbgrader.txt, installed into this environment with
 requirements.txt's pins as constraints (as ``make assignments`` does) when it is missing. When
 that fails the test is skipped, except in CI (environment variable CI set), where it fails.
@@ -32,10 +39,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import envs
 import pytest
-from nbfixtures import SOLUTION_CODE, SOLUTION_TEXT, synthetic, write_source
+from nbfixtures import SOLUTION_CODE, SOLUTION_TEXT, printed, synthetic, write_source
 
-from rnncourse import assignments, grading, student
+from rnncourse import assignments, grading, student, timing
 from rnncourse import notebooks as nbt
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,16 +161,19 @@ def test_course_folder_is_safe_to_regenerate(tmp_path):
 
 
 # -- nbgrader, installed offline or skipped --------------------------------------------------
-def _env() -> dict:
+def _env(jupyter_path: str | None = None) -> dict:
     env = assignments.nbgrader_env()
     env.pop("RNNLAB_CHECKS_STRICT", None)    # grade as in a student's kernel: TODO prints
     env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    if jupyter_path:                         # where the Binder kernel is registered
+        env["JUPYTER_PATH"] = os.pathsep.join(filter(None, [jupyter_path,
+                                                            env.get("JUPYTER_PATH")]))
     return env
 
 
-def _nbgrader(*args, cwd) -> subprocess.CompletedProcess:
-    run = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=_env(),
-                         capture_output=True, text=True, timeout=1800)
+def _nbgrader(*args, cwd, jupyter_path: str | None = None) -> subprocess.CompletedProcess:
+    run = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd,
+                         env=_env(jupyter_path), capture_output=True, text=True, timeout=1800)
     assert run.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{run.stderr[-4000:]}"
     return run
 
@@ -257,6 +268,45 @@ def test_release_has_no_solution_and_no_hidden_test(course, path):
             assert nbt.source(cell).rstrip() + "\n" + assignments.CODE_STUB in text
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name[:2])
+def test_release_is_the_student_edition_with_graded_cells(course, path):
+    """What lets the untouched submission's autograde stand for a run of the student edition:
+    cell for cell the same, except that each starter gains the stub line, each check cell
+    becomes that check asserted (its visible part), and answer cells are added that hold only
+    words or comments."""
+    chapter = nbt.read(path)
+    edition, _ = student.student_notebook(chapter, path.name)
+    plan = {g.label: g for g in grading.grading_plan(chapter)}
+    release = _release(course, path)["cells"]
+    kept = []
+    for cell in release:
+        grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id") or ""
+        if grade_id.startswith(("written-", "code-")):   # added answer cells: nothing to run
+            code = [line for line in nbt.source(cell).splitlines()
+                    if line.strip() and not line.lstrip().startswith("#")]
+            assert cell["cell_type"] == "markdown" or not code, f"{grade_id} runs {code}"
+        else:
+            kept.append((grade_id, cell))
+    assert len(kept) == len(edition["cells"]), f"{path.name}: {len(kept)} cells against " \
+                                               f"{len(edition['cells'])} in the student edition"
+    for i, ((grade_id, cell), mine) in enumerate(zip(kept, edition["cells"])):
+        where = f"{path.name}, student edition cell {i}"
+        assert cell["cell_type"] == mine["cell_type"], where
+        if grade_id.startswith("answer-"):
+            assert nbt.source(cell) == f"{nbt.source(mine).rstrip()}\n{assignments.CODE_STUB}", \
+                where
+        elif grade_id.startswith("test-"):
+            label = re.match(r"test-(ex-\d\d-\d+)", grade_id).group(1)
+            n = sum(1 for g, _ in kept if re.fullmatch(rf"test-{label}(-\d+)?", g))
+            visible = grading.autograder_test(plan[label], nbt.source(mine),
+                                              plan[label].auto_points / n)
+            assert nbt.source(cell).rstrip() == \
+                visible.split("### BEGIN HIDDEN TESTS")[0].rstrip(), where
+        else:
+            assert nbt.source(cell) == nbt.source(mine), where
+
+
 # -- three students per chapter, autograded two chapters at a time ---------------------------
 def _without_markers(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if "### BEGIN SOLUTION" not in line
@@ -293,8 +343,9 @@ def _mistake(release: dict, chapter: str) -> tuple[str, str, str | None]:
     pytest.skip(f"chapter {chapter} has no function starter to make a mistake in")
 
 
-def _grade_chapter(course: Path, path: Path, workdir: Path) -> dict:
-    """Submit, autograde and give feedback for one chapter in a copy of the course."""
+def _grade_chapter(course: Path, path: Path, workdir: Path, kernel: dict | None) -> dict:
+    """Submit, autograde (in the Binder kernel when ``kernel`` is given) and give feedback
+    for one chapter in a copy of the course."""
     start = time.perf_counter()
     name, chapter = grading.assignment_name(path.name), path.name[:2]
     root = workdir / name
@@ -304,10 +355,14 @@ def _grade_chapter(course: Path, path: Path, workdir: Path) -> dict:
         folder = root / "submitted" / who / name
         folder.mkdir(parents=True)
         nbt.write(_submission(release, source, who, chapter), folder / path.name)
-    _nbgrader("autograde", name, cwd=root)
+    if kernel:   # nbgrader's debug log names each kernel it starts
+        run = _nbgrader("autograde", name, f"--Execute.kernel_name={envs.BINDER_KERNEL}",
+                        "--log-level=DEBUG", cwd=root, jupyter_path=kernel["jupyter_path"])
+    else:
+        run = _nbgrader("autograde", name, "--log-level=DEBUG", cwd=root)
     from nbgrader.api import Gradebook
 
-    result = {}
+    result = {"kernels": set(re.findall(r"Instantiating kernel '([^']+)'", run.stderr))}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id=COURSE_ID) as gb:
         for who in STUDENTS:
             sub = gb.find_submission(name, who)
@@ -327,21 +382,48 @@ def _grade_chapter(course: Path, path: Path, workdir: Path) -> dict:
         html = root / "feedback" / who / name / path.with_suffix(".html").name
         result[who]["feedback"] = html.read_text(encoding="utf-8") if html.exists() else None
         graded = nbt.read(root / "autograded" / who / name / path.name)
-        result[who]["errors"] = {
-            c["metadata"].get("nbgrader", {}).get("grade_id"): "\n".join(
-                f"{o['ename']}: {o['evalue']}" for o in c["outputs"] if o["output_type"] == "error")
-            for c in graded["cells"] if c["cell_type"] == "code"}
+        result[who]["cells"] = [  # every code cell as it ran: (index, grade id, error, printed)
+            (i, c["metadata"].get("nbgrader", {}).get("grade_id"),
+             "\n".join(f"{o['ename']}: {o['evalue']}" for o in c["outputs"]
+                       if o["output_type"] == "error"),
+             printed(c)) for i, c in enumerate(graded["cells"]) if c["cell_type"] == "code"]
+        result[who]["errors"] = {grade_id: error for _, grade_id, error, _ in result[who]["cells"]
+                                 if grade_id}
     result["seconds"] = time.perf_counter() - start
     return result
 
 
+def _longest_first(paths: list[Path]) -> list[Path]:
+    """``paths`` by their measured run time (chapters/timings.json), longest first, so that
+    the grading jobs end together; the file's order where there is no measurement."""
+    try:
+        seconds = {c["notebook"]: c["seconds"] for c in timing.load(
+            ROOT / "chapters" / "timings.json")["chapters"]}
+    except ValueError:
+        seconds = {}
+    return sorted(paths, key=lambda p: -seconds.get(p.name, 0.0))
+
+
 @pytest.fixture(scope="module")
-def graded(course, tmp_path_factory) -> dict:
+def binder() -> dict | None:
+    """The Binder environment's kernel (tests/envs.py), or None where local package sources
+    cannot build it: then nbgrader grades in this environment's kernel (in CI that fails)."""
+    try:
+        return envs.binder_kernel()
+    except envs.EnvironmentUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"cannot build the Binder environment in CI: {exc}", pytrace=False)
+        return None
+
+
+@pytest.fixture(scope="module")
+def graded(course, binder, tmp_path_factory) -> dict:
     jobs = int(os.environ.get("NBGRADER_TEST_JOBS", "2"))
     workdir = tmp_path_factory.mktemp("grading")
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {p.name: pool.submit(_grade_chapter, course, p, workdir) for p in CHAPTERS}
+        futures = {p.name: pool.submit(_grade_chapter, course, p, workdir, binder)
+                   for p in _longest_first(CHAPTERS)}
         results = {}
         for name, future in futures.items():
             try:
@@ -352,16 +434,19 @@ def graded(course, tmp_path_factory) -> dict:
     times = ", ".join(f"{n[:2]}: {r['seconds']:.0f} s" for n, r in results.items()
                       if isinstance(r, dict))
     print(f"\nnbgrader autograde + feedback of {len(CHAPTERS)} chapters x {len(STUDENTS)} "
-          f"students, {jobs} at a time: {wall:.0f} s wall ({times})")
+          f"students, {jobs} at a time, in the {'Binder' if binder else 'current'} "
+          f"environment's kernel: {wall:.0f} s wall ({times})")
     return results
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name[:2])
-def test_autograde_scores_three_students(graded, course, path):
+def test_autograde_scores_three_students(graded, binder, course, path):
     result = graded[path.name]
     if isinstance(result, BaseException):
         raise result
+    if binder:   # all three submissions ran in the Binder environment's kernel
+        assert result["kernels"] == {envs.BINDER_DISPLAY_NAME}, result["kernels"]
     plan = {g.label: g for g in grading.grading_plan(nbt.read(path))}
     auto = sum(g.auto_points for g in plan.values())
     total = sum(g.points for g in plan.values())
@@ -374,6 +459,18 @@ def test_autograde_scores_three_students(graded, course, path):
         assert manual == grade_id.startswith("written-"), grade_id
     assert untouched["code"] == 0 and untouched["score"] == 0, untouched["grades"]
     assert not any(manual for _, _, manual in untouched["grades"].values())
+    # the untouched release is the student edition plus graded cells (the test above): it ran
+    # top to bottom, every check said TODO, and only the test cells failed, on that TODO
+    tests = [cell for cell in untouched["cells"] if (cell[1] or "").startswith("test-")]
+    assert tests and len(tests) == sum(g.kind == "checked" for g in plan.values())
+    for i, grade_id, error, out in untouched["cells"]:
+        where = f"{path.name}, untouched release, cell {i} ({grade_id or 'not graded'})"
+        if (grade_id or "").startswith("test-"):
+            assert "TODO" in out and "PASSED" not in out, f"{where} printed {out!r}"
+            assert error.startswith("AssertionError") and "not attempted yet" in error, \
+                f"{where}: {error}"
+        else:
+            assert not error, f"{where} failed where the student edition must run: {error}"
     label, _, hint = _mistake(_release(course, path), path.name[:2])
     test_id = f"test-{label}"
     assert wrong["grades"][test_id][0] == 0, wrong["grades"][test_id]

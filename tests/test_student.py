@@ -4,7 +4,9 @@ Each property is proven on a synthetic notebook (tests/nbfixtures.py) and on eve
 notebook in chapters/ (new chapters are picked up by the glob). On the synthetic notebook the
 student edition runs and says TODO, and with the solutions pasted back it says PASSED. The
 chapters' student edition is executed once, where a class would open it: in the Binder
-environment (tests/test_environments.py), where every check must say TODO. That the reference
+environment, as the untouched submission that nbgrader autogrades there (tests/test_nbgrader.py,
+which proves that release to be the student edition cell for cell, plus the graded cells),
+where every check must say TODO and nothing else may fail. That the reference
 solutions pass every check needs no second run: nbval executes the chapters with their
 solutions in place and with RNNLAB_CHECKS_STRICT set (conftest.py), so a check that says TODO
 or fails there fails the test suite.
