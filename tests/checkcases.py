@@ -5,6 +5,7 @@ on sys.path, as for nbfixtures.py), and tests/conftest.py has its asserts rewrit
 
 * The seeds the tests run: ``SEEDS`` (the visible cases, 0, and two hidden draws), ``HIDDEN``
   and ``MISTAKE_SEEDS``.
+* ``assert_hint``: a typical wrong answer gets its hint, on the visible cases and a hidden draw.
 * An answer hard-coded to reproduce a check's visible cases: ``visible_outputs``, ``replaying``.
 * ``unfilled``: a starter the learner has not filled in yet.
 * ``Protocol``: a row of a chapter's table ``PROTOCOL``, the cases every check of a learner's
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import NamedTuple
@@ -21,6 +23,23 @@ from typing import NamedTuple
 SEEDS = (0, 1, 2)          # the visible cases (0) and two hidden draws
 HIDDEN = SEEDS[1:]
 MISTAKE_SEEDS = SEEDS[:2]  # a typical mistake gets its hint on the visible and a hidden draw
+
+
+def assert_hint(check, answer, hint: str, seeds=MISTAKE_SEEDS) -> None:
+    """``check`` rejects the wrong ``answer`` with a message that matches the regular
+    expression ``hint``, on every seed of ``seeds`` (the visible cases and a hidden draw). A
+    failure names the seed and what the check said."""
+    from rnnlab.checks import CheckFailed
+
+    for seed in seeds:
+        try:
+            check(answer, seed=seed)
+        except CheckFailed as exc:
+            assert re.search(hint, str(exc)), \
+                f"seed {seed}: {check.__name__} said {str(exc)!r}, without the hint {hint!r}"
+        else:
+            raise AssertionError(f"seed {seed}: {check.__name__} accepted a wrong answer "
+                                 f"(expected the hint {hint!r})")
 
 
 def visible_outputs(check, reference) -> list:

@@ -115,18 +115,18 @@ def _max_diff(a, b):
     return max(float(np.max(np.abs(a[k] - b[k]))) for k in b)
 
 
-@pytest.mark.parametrize("B,T", [(4, 7), (1, 1), (3, 1), (1, 12), (2, 30)])
 @pytest.mark.parametrize("readout", [True, False])
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
-def test_backward_equals_autograd(B, T, readout, activation):
-    params, x, target, h0 = _problem(B, T, readout=readout, scale=2.0)
-    y, cache = nr.forward(params, x, h0, activation=activation)
-    loss, dy = nr.mse_loss(y, target)
-    grads = nr.backward(params, cache, dy)
-    want_loss, want = _torch_grads(params, x, target, h0, activation=activation)
-    assert abs(loss - want_loss) < 1e-12
-    assert set(grads) == set(want)
-    assert _max_diff(grads, want) < 1e-10
+def test_backward_equals_autograd(readout, activation):
+    for B, T in [(4, 7), (1, 1), (3, 1), (1, 12), (2, 30)]:   # one step, one example, longer
+        params, x, target, h0 = _problem(B, T, readout=readout, scale=2.0)
+        y, cache = nr.forward(params, x, h0, activation=activation)
+        loss, dy = nr.mse_loss(y, target)
+        grads = nr.backward(params, cache, dy)
+        want_loss, want = _torch_grads(params, x, target, h0, activation=activation)
+        assert abs(loss - want_loss) < 1e-12, (B, T)
+        assert set(grads) == set(want), (B, T)
+        assert _max_diff(grads, want) < 1e-10, (B, T)
 
 
 def test_loss_and_grads_and_dh():

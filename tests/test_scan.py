@@ -20,24 +20,26 @@ def _case(B, T, N, *, dtype, a_shape="full", seed=0):
     return a, b
 
 
-@pytest.mark.parametrize("seed", range(12))
 @pytest.mark.parametrize("dtype", [torch.float64, torch.complex128])
-def test_scan_equals_loop_on_random_shapes_float64(seed, dtype):
-    g = torch.Generator().manual_seed(100 + seed)
-    B, T, N = (int(v) for v in (torch.randint(1, 5, (1,), generator=g),
-                               torch.randint(1, 70, (1,), generator=g),
-                               torch.randint(1, 6, (1,), generator=g)))
-    for a_shape in ("full", "time", "const"):
-        a, b = _case(B, T, N, dtype=dtype, a_shape=a_shape, seed=seed)
-        h0 = torch.randn(B, N, dtype=torch.float64, generator=g).to(b.dtype)
-        for start in (None, h0):
-            want = recurrence_loop(a, b, start)
-            got = recurrence_scan(a, b, start)
-            assert got.shape == (B, T, N)
-            assert torch.allclose(got, want, rtol=1e-12, atol=1e-12), (B, T, N, a_shape)
-            last = recurrence_reduce(a, b, start)
-            assert last.shape == (B, N)
-            assert torch.allclose(last, want[:, -1], rtol=1e-12, atol=1e-12), (B, T, N, a_shape)
+def test_scan_equals_loop_on_random_shapes_float64(dtype):
+    for seed in range(12):                      # twelve random shapes (B, T, N)
+        g = torch.Generator().manual_seed(100 + seed)
+        B, T, N = (int(v) for v in (torch.randint(1, 5, (1,), generator=g),
+                                   torch.randint(1, 70, (1,), generator=g),
+                                   torch.randint(1, 6, (1,), generator=g)))
+        for a_shape in ("full", "time", "const"):
+            a, b = _case(B, T, N, dtype=dtype, a_shape=a_shape, seed=seed)
+            h0 = torch.randn(B, N, dtype=torch.float64, generator=g).to(b.dtype)
+            for start in (None, h0):
+                where = (f"seed {seed}, B, T, N = {B}, {T}, {N}, a {a_shape}, "
+                         f"h0 {'given' if start is not None else 'zero'}")
+                want = recurrence_loop(a, b, start)
+                got = recurrence_scan(a, b, start)
+                assert got.shape == (B, T, N), where
+                assert torch.allclose(got, want, rtol=1e-12, atol=1e-12), where
+                last = recurrence_reduce(a, b, start)
+                assert last.shape == (B, N), where
+                assert torch.allclose(last, want[:, -1], rtol=1e-12, atol=1e-12), where
 
 
 @pytest.mark.parametrize("T", [1, 2, 3, 7, 64, 100, 255])
