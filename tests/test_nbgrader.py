@@ -28,6 +28,7 @@ that fails the test is skipped, except in CI (environment variable CI set), wher
 from __future__ import annotations
 
 import copy
+import fnmatch
 import json
 import os
 import re
@@ -160,6 +161,21 @@ def test_course_folder_is_safe_to_regenerate(tmp_path):
     assert _by_id(nb)["written-ex-99-2"]["metadata"]["nbgrader"]["points"] == 4
 
 
+def test_release_runs_one_nbgrader_process_for_the_whole_course(tmp_path, monkeypatch):
+    chapter = grading.assignment_name("04_lstm_gru.ipynb")
+    assert fnmatch.fnmatch(chapter, assignments.ASSIGNMENT_GLOB)
+    for name in ("ch01", "ch02", "extra"):
+        (tmp_path / "source" / name).mkdir(parents=True)
+    calls = []
+    monkeypatch.setattr(assignments.subprocess, "run",
+                        lambda cmd, **kw: calls.append((cmd[3:], kw["cwd"], kw["check"])))
+    assignments.release(tmp_path, ["ch02", "ch01"])
+    assert calls == [(["generate_assignment", "ch[0-9][0-9]", "--force"], tmp_path, True)]
+    calls.clear()
+    assignments.release(tmp_path, ["ch02"])    # not every chapter: by name
+    assert [c[0][1] for c in calls] == ["ch02"]
+
+
 # -- nbgrader, installed offline or skipped --------------------------------------------------
 def _env(jupyter_path: str | None = None) -> dict:
     env = assignments.nbgrader_env()
@@ -225,8 +241,7 @@ def course(nbgrader_version, tmp_path_factory) -> Path:
             shutil.copy(path.parent / rel, source / rel)
     made = assignments.write_course(root, source, course_id=COURSE_ID)
     assert [a.name for a in made] == [grading.assignment_name(p.name) for p in CHAPTERS]
-    for a in made:
-        _nbgrader("generate_assignment", a.name, "--force", cwd=root)
+    assignments.release(root, [a.name for a in made])   # one nbgrader process for all
     return root
 
 
