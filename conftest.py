@@ -38,6 +38,9 @@ def pytest_configure(config):
     os.environ[STRICT_ENV] = "1"
     if not hasattr(config, "workerinput"):   # the controller: its xdist workers inherit it
         os.environ[RUN_ENV] = uuid.uuid4().hex
+        # xdist's loadfile scheduler would sort the files by their number of tests; keep the
+        # order of pytest_collection_modifyitems below (the longest file first)
+        config.option.loadscopereorder = False
 
 
 def _use_hosted_kernel(config) -> None:
