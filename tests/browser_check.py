@@ -48,6 +48,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import browser_js as js
+from page_sources import Expect, expectations
 
 #: Console messages and page errors that are not faults of the book, each with its reason.
 IGNORED = {
@@ -87,43 +88,6 @@ def find_chromium() -> str | None:
         if shutil.which(name):
             return shutil.which(name)
     return None
-
-
-# ---------------------------------------------------------------- what the sources promise
-@dataclass
-class Expect:
-    """What the source of a page promises the rendered page will show."""
-
-    display_math: int = 0          # number of $$ ... $$ blocks
-    inline_math: bool = False      # at least one $...$ in the prose
-    solutions: list[str] = field(default_factory=list)   # exercise labels with a solution
-    figures: list[str] = field(default_factory=list)     # names of the notebook's code figures
-
-
-_FENCE = re.compile(r"^(`{3,}|~{3,})(?!\{)[^\n]*\n.*?^\1\s*$", re.M | re.S)  # code, not directives
-_INLINE_CODE = re.compile(r"``.*?``|`[^`\n]*`")
-_INLINE_MATH = re.compile(r"(?<![\\$])\$(?=\S)[^$\n]+?(?<=\S)(?<!\\)\$(?!\$)")
-_SOL_START = re.compile(r"\{solution-start\}\s*(ex-\d\d-\d+)")
-
-
-def expectations(source: Path) -> Expect:
-    """Read a page's ``.md`` or ``.ipynb`` source and count its math and gated solutions."""
-    figures = []
-    if source.suffix == ".ipynb":
-        import json
-        cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
-        text = "\n\n".join("".join(c["source"]) if isinstance(c["source"], list) else c["source"]
-                           for c in cells if c["cell_type"] == "markdown")
-        figures = [c["metadata"]["mystnb"]["figure"]["name"] for c in cells
-                   if c["cell_type"] == "code"
-                   and c.get("metadata", {}).get("mystnb", {}).get("figure", {}).get("name")]
-    else:
-        text = source.read_text(encoding="utf-8")
-    solutions = _SOL_START.findall(text)
-    prose = _INLINE_CODE.sub("", _FENCE.sub("", text))
-    display = prose.count("$$") // 2
-    inline = bool(_INLINE_MATH.search(re.sub(r"\$\$.*?\$\$", "", prose, flags=re.S)))
-    return Expect(display_math=display, inline_math=inline, solutions=solutions, figures=figures)
 
 
 # ---------------------------------------------------------------- the local web server

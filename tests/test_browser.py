@@ -28,6 +28,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browser_check as bc  # noqa: E402  (a helper module beside this file, not a package)
+from page_sources import Expect, expectations  # noqa: E402  (one more)
 
 from rnncourse import book as book_build  # noqa: E402
 
@@ -143,7 +144,7 @@ def test_every_page_of_the_toc_was_built(book):
 @pytest.mark.parametrize("entry", toc_entries())
 def test_page_as_a_reader_sees_it(site, entry):
     source = source_of(entry)
-    expect = bc.expectations(source) if source else bc.Expect()
+    expect = expectations(source) if source else Expect()
     report = site.check(f"{entry}.html", expect, screenshot_name=Path(entry).name)
     assert not report.problems, (f"{entry}.html ({len(report.problems)} problems; screenshot "
                                  f"{report.screenshot}):\n  " + "\n  ".join(report.problems))
@@ -167,7 +168,7 @@ BROKEN_PAGE = r"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>broken
 def test_checks_report_a_broken_page(chromium, tmp_path):
     (tmp_path / "broken.html").write_text(BROKEN_PAGE)
     (tmp_path / "other.html").write_text('<html><body><p id="there">x</p></body></html>')
-    expect = bc.Expect(display_math=1, inline_math=True, solutions=["ex-01-1", "ex-01-2"],
+    expect = Expect(display_math=1, inline_math=True, solutions=["ex-01-1", "ex-01-2"],
                        figures=["fig-01-gone"])
     with chromium.site(tmp_path) as s:
         problems = "\n".join(s.check("broken.html", expect).problems)
@@ -270,14 +271,14 @@ def test_expectations_count_math_and_solutions(tmp_path):
     md = tmp_path / "page.md"
     md.write_text("Text $a+b$ and\n\n$$\nx\n$$ (eq-1)\n\n```python\nprint('$$ not math $$')\n```\n"
                   "`$inline code$`\n```{solution-start} ex-02-1\n:class: dropdown\n```\n")
-    e = bc.expectations(md)
+    e = expectations(md)
     assert (e.display_math, e.inline_math, e.solutions) == (1, True, ["ex-02-1"])
     md.write_text("Costs nothing. No math here, only `code $x$`.\n")
-    assert bc.expectations(md) == bc.Expect()
+    assert expectations(md) == Expect()
     nb = tmp_path / "page.ipynb"
     nb.write_text(json.dumps({"cells": [
         {"cell_type": "markdown", "metadata": {}, "source": ["# T\n", "$x$"]},
         {"cell_type": "code", "metadata": {"mystnb": {"figure": {"name": "fig-09-a"}}},
          "source": "plt.show()", "outputs": [], "execution_count": None}]}))
-    e = bc.expectations(nb)
+    e = expectations(nb)
     assert (e.inline_math, e.figures) == (True, ["fig-09-a"])
