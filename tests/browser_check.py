@@ -32,6 +32,8 @@ For every page, :meth:`Site.check` reports as problems:
   column whose content is wider than the room it has, with no scrollbar to reach the rest:
   clipped by an ancestor that hides overflow, or sticking out of the text column (over the
   margin or off the screen). Every ``<details>`` and solution is open while this is measured.
+* a word twice in a row in the prose ("Exercise Exercise 1.4": the text named what a
+  reference renders by itself), math, code and outputs each counting as a word between.
 """
 from __future__ import annotations
 
@@ -227,6 +229,7 @@ class Site:
             report.problems.append(f"{info['badOutputs']} traceback/error/stderr "
                                    "output(s) rendered")
         report.problems += [f"error or debris in an output: {d!r}" for d in info["debris"]]
+        report.problems += [f"a word twice in a row: {d!r}" for d in info["doubled"]]
         self._check_links(rel, info, report)
         if self.screenshots is not None and screenshot_name:
             self.screenshots.mkdir(parents=True, exist_ok=True)

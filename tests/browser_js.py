@@ -52,6 +52,28 @@ JS_INSPECT = r"""() => {
       if (m) debris.push(t.slice(Math.max(0, m.index - 20), m.index + 60).trim());
     }
   }
+  // The same word twice in a row in the prose, e.g. "Exercise Exercise 1.4" where the text
+  // names what a {ref} already renders. Per block, with math, code and outputs each read as
+  // one placeholder, so "the product of $T$ of them" is no repeat. Not in the bibliography,
+  // where a name can repeat.
+  const doubled = [], blocks = new Map();
+  const prose = document.querySelector('article.bd-article') || document.body;
+  const blockOf = 'p, li, td, th, h1, h2, h3, h4, h5, h6, dt, dd, figcaption, caption';
+  const opaque = skip + ', .math, .cell_output';
+  let lastOpaque = null;
+  const words = document.createTreeWalker(prose, NodeFilter.SHOW_TEXT);
+  for (let n = words.nextNode(); n; n = words.nextNode()) {
+    const block = n.parentElement.closest(blockOf);
+    if (!block || block.closest('[role="doc-biblioentry"]')) continue;   // authors: Lu Lu
+    const hidden = n.parentElement.closest(opaque);
+    if (hidden && hidden === lastOpaque) continue;
+    lastOpaque = hidden;
+    blocks.set(block, (blocks.get(block) || '') + (hidden ? ' \u25af ' : n.data));
+  }
+  for (const t of blocks.values())
+    for (const m of t.matchAll(/\b([A-Za-z]{2,})\s+\1\b/gi))
+      doubled.push(t.slice(Math.max(0, m.index - 30), m.index + m[0].length + 20)
+                    .replace(/\s+/g, ' ').trim());
   return {
     math: math.length,
     displayMath: document.querySelectorAll('div.math').length,
@@ -59,7 +81,7 @@ JS_INSPECT = r"""() => {
     untypeset: math.filter(m => !m.querySelector('mjx-container'))
                    .map(m => m.textContent.slice(0, 60)),
     mathErrors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 60)),
-    raw, rawTables, badOutputs, debris,
+    raw, rawTables, badOutputs, debris, doubled,
     ids: [...document.querySelectorAll('[id]')].map(e => e.id)
           .concat([...document.querySelectorAll('a[name]')].map(a => a.name)),
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),

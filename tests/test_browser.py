@@ -154,6 +154,7 @@ def test_page_as_a_reader_sees_it(site, entry):
 BROKEN_PAGE = r"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>broken</title>
 <script>console.error("a real error")</script></head><body>
 <p id="here">Raw math left over: $$x^2$$ and \(y\).</p>
+<p>As Exercise <a href="#here"><span>Exercise 1.4</span></a> shows.</p>
 <div class="cell_output"><p>| a | b | |---|---| | 1 | $x^2$ |</p></div>
 <img src="missing.png" alt="gone">
 <a href="other.html">ok</a> <a href="other.html#nowhere">bad anchor</a>
@@ -167,7 +168,8 @@ BROKEN_PAGE = r"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>broken
 
 def test_checks_report_a_broken_page(chromium, tmp_path):
     (tmp_path / "broken.html").write_text(BROKEN_PAGE)
-    (tmp_path / "other.html").write_text('<html><body><p id="there">x</p></body></html>')
+    (tmp_path / "other.html").write_text('<html><body><p id="there">the product of '
+                                         '<code>T</code> of them</p></body></html>')
     expect = Expect(display_math=1, inline_math=True, solutions=["ex-01-1", "ex-01-2"],
                        figures=["fig-01-gone"])
     with chromium.site(tmp_path) as s:
@@ -177,7 +179,8 @@ def test_checks_report_a_broken_page(chromium, tmp_path):
                    "raw LaTeX", "'| a | b |", "raw text", "display equations", "inline $...$ math",
                    "missing anchor: other.html#nowhere", "missing page: nothere.html",
                    "traceback/error/stderr", "debris", "2 solutions in the source, 1 on the page",
-                   "sol-1 is open before any click", "figure fig-01-gone"]:
+                   "sol-1 is open before any click", "figure fig-01-gone",
+                   "a word twice in a row: 'As Exercise Exercise 1.4 shows.'"]:
         assert needle in problems, f"the check missed {needle!r}; it reported:\n{problems}"
     assert not clean.problems, clean.problems
 
