@@ -83,3 +83,31 @@ def test_prefill_cache_stores_what_myst_nb_would_execute_and_not_failures(tmp_pa
     assert book.prefill_cache(tmp_path, workers=2) == {b: None}, "a stored notebook ran again"
     _small_book(tmp_path / "forced", mode="force")
     assert book.prefill_cache(tmp_path / "forced") == {}
+
+
+def test_pdf_links_from_another_page_land_on_the_exercise(tmp_path):
+    """rnncourse.latex_labels: in the LaTeX that `make pdf` typesets, every link target is a
+    label the document defines, a link to an exercise from another page included."""
+    import re
+
+    from sphinx.application import Sphinx
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text("extensions = ['rnncourse.latex_labels']\n"
+                                 "latex_documents = [('index', 'book.tex', 'T', 'A', 'manual')]\n")
+    (src / "index.rst").write_text("Book\n====\n\n.. toctree::\n\n   chapter\n   guide\n")
+    (src / "chapter.rst").write_text("Chapter\n=======\n\n.. exercise:: Unroll\n"
+                                     "   :label: ex-01-1\n\n   Unroll it.\n\n"
+                                     "See :ref:`ex-01-1`.\n")
+    (src / "guide.rst").write_text("Guide\n=====\n\nAssign :ref:`ex-01-1 <ex-01-1>`.\n")
+    app = Sphinx(str(src), str(src), str(tmp_path / "out"), str(tmp_path / "doctrees"),
+                 "latex", status=None, warning=None, freshenv=True)
+    app.build()
+    tex = (tmp_path / "out" / "book.tex").read_text()
+    plain = lambda name: re.sub(r"\\detokenize\{(.*?)\}", r"\1", name)   # noqa: E731
+    labels = {plain(m) for m in re.findall(r"\\label\{((?:\\detokenize\{[^}]*\}|[^}])*)\}", tex)}
+    targets = {plain(m) for m in re.findall(r"\\hyperref\[((?:\\detokenize\{[^}]*\}|[^]])*)\]",
+                                             tex)}
+    assert {"exercise:ex-01-1", "chapter:ex-01-1"} <= targets, targets   # its page, another
+    assert targets <= labels, f"links to no label: {sorted(targets - labels)}"

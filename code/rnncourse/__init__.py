@@ -14,4 +14,6 @@ Instructors and maintainers use it; no chapter imports it.
 * :mod:`rnncourse.timing`: measured run time of each chapter; ``python -m rnncourse.timing``.
 * :mod:`rnncourse.margins`: how close each claim comes to failing over many executions;
   ``python -m rnncourse.margins run|report``.
+* :mod:`rnncourse.latex_labels`: a Sphinx extension (``_config.yml``) so that the PDF's links to
+  an exercise from another page land on it.
 """
