@@ -16,6 +16,8 @@ For every page, :meth:`Site.check` reports as problems:
   :data:`EXPECTED_MISSING`);
 * images that did not load (``naturalWidth == 0``), and figures named in a notebook's cell
   metadata (``mystnb.figure.name``) that are not on the page with a loaded image;
+* images without an alt text, or with a file name as one (what MyST-NB writes for a figure
+  cell without ``mystnb.image.alt``), which a screen reader would read out;
 * math not typeset: a ``.math`` element without MathJax output, a MathJax error, fewer display
   equations than the source has ``$$`` blocks, inline math in the source but none on the page,
   or raw ``\\(``, ``\\[``, ``$$``, ``$...$`` or ``\\begin{`` left in the visible text outside
@@ -230,6 +232,8 @@ class Site:
                                    "output(s) rendered")
         report.problems += [f"error or debris in an output: {d!r}" for d in info["debris"]]
         report.problems += [f"a word twice in a row: {d!r}" for d in info["doubled"]]
+        report.problems += [f"image with no alt text for a screen reader: {src}"
+                            for src in info["noAlt"]]
         self._check_links(rel, info, report)
         if self.screenshots is not None and screenshot_name:
             self.screenshots.mkdir(parents=True, exist_ok=True)

@@ -74,6 +74,12 @@ JS_INSPECT = r"""() => {
     for (const m of t.matchAll(/\b([A-Za-z]{2,})\s+\1\b/gi))
       doubled.push(t.slice(Math.max(0, m.index - 30), m.index + m[0].length + 20)
                     .replace(/\s+/g, ' ').trim());
+  // An image a screen reader would announce by its file name: no alt text, or a path as one
+  // (MyST-NB's default for a figure cell without mystnb.image.alt).
+  const noAlt = [...document.images].filter(img => {
+    const alt = (img.getAttribute('alt') || '').trim();
+    return !alt || /\.(png|jpe?g|gif|svg|webp)$/i.test(alt);
+  }).map(img => img.getAttribute('src'));
   return {
     math: math.length,
     displayMath: document.querySelectorAll('div.math').length,
@@ -81,7 +87,7 @@ JS_INSPECT = r"""() => {
     untypeset: math.filter(m => !m.querySelector('mjx-container'))
                    .map(m => m.textContent.slice(0, 60)),
     mathErrors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent.slice(0, 60)),
-    raw, rawTables, badOutputs, debris, doubled,
+    raw, rawTables, badOutputs, debris, doubled, noAlt,
     ids: [...document.querySelectorAll('[id]')].map(e => e.id)
           .concat([...document.querySelectorAll('a[name]')].map(a => a.name)),
     links: [...document.querySelectorAll('a[href]')].map(a => a.href),

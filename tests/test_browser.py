@@ -157,6 +157,8 @@ BROKEN_PAGE = r"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>broken
 <p>As Exercise <a href="#here"><span>Exercise 1.4</span></a> shows.</p>
 <div class="cell_output"><p>| a | b | |---|---| | 1 | $x^2$ |</p></div>
 <img src="missing.png" alt="gone">
+<img src="data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
+ alt="../_images/0a1b2c.png">
 <a href="other.html">ok</a> <a href="other.html#nowhere">bad anchor</a>
 <a href="#here">ok</a> <a href="nothere.html">bad page</a>
 <div class="cell"><div class="cell_output"><div class="output traceback">boom</div></div></div>
@@ -180,7 +182,8 @@ def test_checks_report_a_broken_page(chromium, tmp_path):
                    "missing anchor: other.html#nowhere", "missing page: nothere.html",
                    "traceback/error/stderr", "debris", "2 solutions in the source, 1 on the page",
                    "sol-1 is open before any click", "figure fig-01-gone",
-                   "a word twice in a row: 'As Exercise Exercise 1.4 shows.'"]:
+                   "a word twice in a row: 'As Exercise Exercise 1.4 shows.'",
+                   "image with no alt text for a screen reader: data:image/gif"]:
         assert needle in problems, f"the check missed {needle!r}; it reported:\n{problems}"
     assert not clean.problems, clean.problems
 

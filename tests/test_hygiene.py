@@ -139,8 +139,11 @@ def test_exercises_have_solutions_starters_and_checks(chapter):
             f"{path.name}: {label} has a starter but no check cell right after its solution"
 
 
-def test_figures_have_captions_and_labels(chapter):
-    """Every figure a chapter shows (outside solutions) is numbered, captioned and labelled."""
+def test_figures_have_captions_labels_and_alt_texts(chapter):
+    """Every figure a chapter shows (outside solutions) is numbered, captioned and labelled,
+    and has an alt text (``mystnb.image.alt``) that a screen reader reads in place of the
+    image: plain words (no LaTeX), one or two sentences that say what is drawn where, not a
+    copy of the caption, which is read right after it."""
     path, nb = chapter
     number = path.name[:2]
     inside = {i for a, b in nbt.solution_spans(nb).values() for i in range(a, b + 1)}
@@ -151,6 +154,11 @@ def test_figures_have_captions_and_labels(chapter):
         assert fig.get("caption"), f"{path.name} cell {i} shows a figure without a caption"
         assert str(fig.get("name", "")).startswith(f"fig-{number}-"), \
             f"{path.name} cell {i}: figure label should be fig-{number}-..., got {fig.get('name')}"
+        alt = str(cell["metadata"]["mystnb"].get("image", {}).get("alt", ""))
+        where = f"{path.name} cell {i} ({fig['name']}): alt text"
+        assert 40 <= len(alt) <= 250, f"{where} should be 40 to 250 characters, got {alt!r}"
+        assert not set(alt) & set("$\\`"), f"{where} should be plain words, got {alt!r}"
+        assert alt.strip().rstrip(".") not in fig["caption"], f"{where} repeats the caption"
 
 
 def test_first_code_cell_is_the_install_cell(chapter):
