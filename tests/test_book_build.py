@@ -104,10 +104,8 @@ def test_pdf_links_from_another_page_land_on_the_exercise(tmp_path):
     app = Sphinx(str(src), str(src), str(tmp_path / "out"), str(tmp_path / "doctrees"),
                  "latex", status=None, warning=None, freshenv=True)
     app.build()
-    tex = (tmp_path / "out" / "book.tex").read_text()
-    plain = lambda name: re.sub(r"\\detokenize\{(.*?)\}", r"\1", name)   # noqa: E731
-    labels = {plain(m) for m in re.findall(r"\\label\{((?:\\detokenize\{[^}]*\}|[^}])*)\}", tex)}
-    targets = {plain(m) for m in re.findall(r"\\hyperref\[((?:\\detokenize\{[^}]*\}|[^]])*)\]",
-                                             tex)}
+    tex = re.sub(r"\\detokenize\{([^}]*)\}", r"\1", (tmp_path / "out" / "book.tex").read_text())
+    labels = set(re.findall(r"\\label\{([^}]*)\}", tex))
+    targets = set(re.findall(r"\\hyperref\[([^\]]*)\]", tex))
     assert {"exercise:ex-01-1", "chapter:ex-01-1"} <= targets, targets   # its page, another
     assert targets <= labels, f"links to no label: {sorted(targets - labels)}"

@@ -16,23 +16,19 @@ from docutils import nodes
 __all__ = ["setup", "add_page_labels"]
 
 
-def add_page_labels(app, doctree, docname: str) -> int:
+def add_page_labels(app, doctree, docname: str) -> None:
     """Before each numbered exercise of ``doctree``, a LaTeX label ``DOCNAME:LABEL``, the name
-    Sphinx gives a link to it from another page. Returns how many labels it added."""
+    Sphinx gives a link to it from another page."""
     if app.builder.format != "latex":
-        return 0
+        return
     from sphinx_exercise.nodes import exercise_enumerable_node
 
-    added = 0
     for node in list(doctree.findall(exercise_enumerable_node)):
         label = node.get("label")
         home = app.env.sphinx_exercise_registry.get(label, {}).get("docname")
-        if not label or not home:
-            continue
-        tex = rf"\phantomsection\label{{\detokenize{{{home}:{label}}}}}"
-        node.parent.insert(node.parent.index(node), nodes.raw("", tex, format="latex"))
-        added += 1
-    return added
+        if label and home:
+            tex = rf"\phantomsection\label{{\detokenize{{{home}:{label}}}}}"
+            node.parent.insert(node.parent.index(node), nodes.raw("", tex, format="latex"))
 
 
 def setup(app):
