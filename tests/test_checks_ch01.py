@@ -21,21 +21,27 @@ H1 = math.tanh(E["w_xh"] * E["x"][0])
 H2 = math.tanh(E["w_xh"] * E["x"][1] + E["w_hh"] * H1)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_unroll_passes_exact_and_rounded_answers_and_ignores_the_seed(seed, capsys):
-    exact = ch01.unroll_two_steps(H1, H2, seed=seed)
-    assert exact.status == "passed" and ch01.unroll_two_steps(round(H1, 3), round(H2, 3), seed=seed)
-    assert exact.message == ch01.unroll_two_steps(H1, H2).message
-    assert capsys.readouterr().out.startswith("PASSED unroll_two_steps")
+def test_unroll_passes_exact_and_rounded_answers_and_ignores_the_seed(subtests, capsys):
+    for seed in SEEDS:
+        with subtests.test(seed=seed):
+            capsys.readouterr()
+            exact = ch01.unroll_two_steps(H1, H2, seed=seed)
+            assert exact.status == "passed"
+            assert ch01.unroll_two_steps(round(H1, 3), round(H2, 3), seed=seed)
+            assert exact.message == ch01.unroll_two_steps(H1, H2).message
+            assert capsys.readouterr().out.startswith("PASSED unroll_two_steps")
 
 
-@pytest.mark.parametrize("h1, h2", [(None, None), (H1, None), (..., H2)])
-def test_unroll_placeholders_are_todo(h1, h2, capsys):
-    assert ch01.unroll_two_steps(h1, h2).status == "todo"
-    assert "TODO unroll_two_steps" in capsys.readouterr().out
+def test_unroll_placeholders_are_todo(subtests, capsys):
+    for what, h1, h2 in [("both None", None, None), ("h2 None", H1, None),
+                         ("h1 Ellipsis", ..., H2)]:
+        with subtests.test(what):
+            capsys.readouterr()
+            assert ch01.unroll_two_steps(h1, h2).status == "todo"
+            assert "TODO unroll_two_steps" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("h1, h2, hint", [
+UNROLL_WRONG = [                        # (h1, h2, hint); the hint is the subtest's id
     (1.0, H2, "pre-activation a_1"),
     (0.5, H2, "h1 = 0.5 is wrong"),
     (H1, H1, "only the recurrent term"),
@@ -44,10 +50,14 @@ def test_unroll_placeholders_are_todo(h1, h2, capsys):
     (H1, math.tanh(E["w_xh"] * E["x"][1] - E["w_hh"] * H1), "sign of the recurrent term"),
     (H1, 0.9, "h2 = 0.9 is wrong"),
     ("a", H2, "should be numbers"),
-])
-def test_unroll_mistakes_get_hints(h1, h2, hint):
-    with pytest.raises(CheckFailed, match="^unroll_two_steps: .*" + hint):
-        ch01.unroll_two_steps(h1, h2)
+]
+
+
+def test_unroll_mistakes_get_hints(subtests):
+    for h1, h2, hint in UNROLL_WRONG:
+        with subtests.test(hint=hint):
+            with pytest.raises(CheckFailed, match="^unroll_two_steps: .*" + hint):
+                ch01.unroll_two_steps(h1, h2)
 
 
 # -- ex-01-2: parameter count; ex-01-3: the forward loop ------------------------------------
@@ -82,20 +92,25 @@ PROTOCOL = [
 ]
 
 
-@pytest.mark.parametrize("wrong, hint", [       # K is the read-out size O
-    (lambda D, H, K, L: count(D, H, K, L) - L * H, "two bias vectors per layer"),
-    (lambda D, H, K, L: count(D, H, K, L) + L * H, "three bias vectors"),
-    (lambda D, H, K, L: count(D, H, K, L) - K * H - K, "add the linear read-out"),
-    (lambda D, H, K, L: count(D, H, K, L) - K, "also has O biases"),
-    (lambda D, H, K, L: count(D, H, K, L) - L * H * H, "recurrent matrix W_hh"),
-    (lambda D, H, K, L: L * (H * D + H * H + 2 * H) + K * H + K, "not the input"),
-    (lambda D, H, K, L: count(D, H, K, 1), "counted one layer"),
-    (lambda D, H, K, L: 7, "write the count as a sum"),
-    (lambda D, H, K, L: 2.5, "return an integer"),
-    (lambda D, H, K, L: "many", "return an integer"),
-])
-def test_count_mistakes_get_hints(wrong, hint):
-    assert_hint(ch01.rnn_param_count, wrong, hint)
+COUNT_WRONG = [                         # (what, wrong, hint); K is the read-out size O
+    ("one bias", lambda D, H, K, L: count(D, H, K, L) - L * H, "two bias vectors per layer"),
+    ("three biases", lambda D, H, K, L: count(D, H, K, L) + L * H, "three bias vectors"),
+    ("no read-out", lambda D, H, K, L: count(D, H, K, L) - K * H - K, "add the linear read-out"),
+    ("no read-out bias", lambda D, H, K, L: count(D, H, K, L) - K, "also has O biases"),
+    ("no W_hh", lambda D, H, K, L: count(D, H, K, L) - L * H * H, "recurrent matrix W_hh"),
+    ("every layer reads x", lambda D, H, K, L: L * (H * D + H * H + 2 * H) + K * H + K,
+     "not the input"),
+    ("one layer", lambda D, H, K, L: count(D, H, K, 1), "counted one layer"),
+    ("a constant", lambda D, H, K, L: 7, "write the count as a sum"),
+    ("a fraction", lambda D, H, K, L: 2.5, "return an integer"),
+    ("a string", lambda D, H, K, L: "many", "return an integer"),
+]
+
+
+def test_count_mistakes_get_hints(subtests):
+    for what, wrong, hint in COUNT_WRONG:
+        with subtests.test(what, hint=hint):
+            assert_hint(ch01.rnn_param_count, wrong, hint)
 
 
 def no_update(x, W_xh, W_hh, b_h, h0):
@@ -133,36 +148,44 @@ def last_step_wrong(x, W_xh, W_hh, b_h, h0):
     return hs
 
 
-@pytest.mark.parametrize("wrong, hint", [
-    (no_update, "every step starts from h0"),
-    (shifted, "off by one"),
-    (linear, "apply tanh"),
-    (lambda x, W_xh, W_hh, b_h, h0: loop(x, W_xh, W_hh, b_h, 0 * h0), "given h0, not zeros"),
-    (lambda x, W_xh, W_hh, b_h, h0: loop(x, W_xh, W_hh.T, b_h, h0), r"h @ W_hh.T .*not h @ W_hh"),
-    (untransposed_W_xh, "raised ValueError.*x_t @ W_xh.T"),
-    (time_major, r"\(T, B, H\), time first"),
-    (lambda *a: list(time_major(*a)), r"\(T, B, H\), time first"),
-    (lambda *a: 2 * loop(*a), "constant factor of 2"),
-    (lambda *a: {"h": 1}, "as one array"),
-])
-def test_loop_mistakes_get_hints(wrong, hint):
-    assert_hint(ch01.rnn_forward_loop, wrong, hint)
+LOOP_WRONG = [                          # (what, wrong, hint)
+    ("no update", no_update, "every step starts from h0"),
+    ("shifted", shifted, "off by one"),
+    ("linear", linear, "apply tanh"),
+    ("zero h0", lambda x, W_xh, W_hh, b_h, h0: loop(x, W_xh, W_hh, b_h, 0 * h0),
+     "given h0, not zeros"),
+    ("W_hh transposed", lambda x, W_xh, W_hh, b_h, h0: loop(x, W_xh, W_hh.T, b_h, h0),
+     r"h @ W_hh.T .*not h @ W_hh"),
+    ("W_xh untransposed", untransposed_W_xh, "raised ValueError.*x_t @ W_xh.T"),
+    ("time major", time_major, r"\(T, B, H\), time first"),
+    ("time major list", lambda *a: list(time_major(*a)), r"\(T, B, H\), time first"),
+    ("doubled", lambda *a: 2 * loop(*a), "constant factor of 2"),
+    ("a dict", lambda *a: {"h": 1}, "as one array"),
+]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_loop_hint_names_the_first_wrong_time_step(seed):
-    T = ch01._forward_cases(seed)[0][0].shape[1]          # the first case's length
-    with pytest.raises(CheckFailed, match=f"case 1: the hidden states is wrong from time step "
-                                          f"{T - 1} on \\(1 of {T} steps differ\\)"):
-        ch01.rnn_forward_loop(last_step_wrong, seed=seed)
+def test_loop_mistakes_get_hints(subtests):
+    for what, wrong, hint in LOOP_WRONG:
+        with subtests.test(what, hint=hint):
+            assert_hint(ch01.rnn_forward_loop, wrong, hint)
 
 
-def test_hidden_loop_cases_keep_what_the_visible_ones_test():
+def test_loop_hint_names_the_first_wrong_time_step(subtests):
     for seed in SEEDS:
-        (x1, W_xh, *_, h01), (x2, *_), (x3, *_, h03) = ch01._forward_cases(seed)
-        B, T, D = x1.shape
-        assert W_xh.shape[0] != D and T != B and np.any(h01)         # D != H, T != B
-        assert x2.shape[1] == 1 and x3.shape[0] == 1 and not np.any(h03)
+        with subtests.test(seed=seed):
+            T = ch01._forward_cases(seed)[0][0].shape[1]          # the first case's length
+            with pytest.raises(CheckFailed, match=f"case 1: the hidden states is wrong from time "
+                                                  f"step {T - 1} on \\(1 of {T} steps differ\\)"):
+                ch01.rnn_forward_loop(last_step_wrong, seed=seed)
+
+
+def test_hidden_loop_cases_keep_what_the_visible_ones_test(subtests):
+    for seed in SEEDS:
+        with subtests.test(seed=seed):
+            (x1, W_xh, *_, h01), (x2, *_), (x3, *_, h03) = ch01._forward_cases(seed)
+            B, T, D = x1.shape
+            assert W_xh.shape[0] != D and T != B and np.any(h01)         # D != H, T != B
+            assert x2.shape[1] == 1 and x3.shape[0] == 1 and not np.any(h03)
 
 
 def test_checks_do_not_modify_the_cases():

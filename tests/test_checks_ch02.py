@@ -2,9 +2,11 @@
 cases the checks must cover. The protocol cases (the references pass on the visible and hidden
 cases, an unfilled starter is TODO, an answer hard-coded for the visible cases fails on hidden
 ones) are the table ``PROTOCOL``, run by test_checks_protocol.py."""
+import itertools
+
 import numpy as np
 import pytest
-from checkcases import SEEDS, Protocol, assert_hint
+from checkcases import HIDDEN, SEEDS, Protocol, assert_hint
 
 from rnnlab.checks import CheckFailed, ch02
 
@@ -84,30 +86,34 @@ STEP_WRONG = {
 }
 
 
-@pytest.mark.parametrize("label", list(STEP_WRONG))
-def test_bptt_step_wrong_answers_get_their_hint(label):
-    fn, pattern = STEP_WRONG[label]
-    assert_hint(ch02.bptt_step, fn, pattern)
+def test_bptt_step_wrong_answers_get_their_hint(subtests):
+    for label, (fn, pattern) in STEP_WRONG.items():
+        with subtests.test(label):
+            assert_hint(ch02.bptt_step, fn, pattern)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_bptt_step_names_first_wrong_step(seed):
+def test_bptt_step_names_first_wrong_step(subtests):
     """A step that goes wrong only at h_prev = 0 (t=1 of the first case) is reported there."""
     def fn(dh_t, h_t, h_prev, x_t, W_hh):
         out = step_ref(dh_t, h_t, h_prev, x_t, W_hh)
         return out if np.any(h_prev) else (*out[:3], 0 * out[3])
-    first = ch02._drawn(ch02._STEP_CASES, seed)[0]
-    with pytest.raises(CheckFailed, match=rf"dh_prev at step t=1 \(B={first['B']}, "
-                                          rf"T={first['T']}; BPTT visits t={first['T']} first\)"):
-        ch02.bptt_step(fn, seed=seed)
+    for seed in SEEDS:
+        with subtests.test(seed=seed):
+            first = ch02._drawn(ch02._STEP_CASES, seed)[0]
+            with pytest.raises(CheckFailed,
+                               match=rf"dh_prev at step t=1 \(B={first['B']}, T={first['T']}; "
+                                     rf"BPTT visits t={first['T']} first\)"):
+                ch02.bptt_step(fn, seed=seed)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_hidden_sequences_keep_what_the_visible_ones_test(seed):
-    for cases in (ch02._STEP_CASES, ch02._RELU_CASES):
-        drawn = ch02._drawn(cases, seed)
-        assert [(c["B"] == 1, c["T"] == 1, c["h0_zero"]) for c in drawn] == \
-            [(c["B"] == 1, c["T"] == 1, c["h0_zero"]) for c in cases]
+def test_hidden_sequences_keep_what_the_visible_ones_test(subtests):
+    # seed 0 draws the visible cases themselves: nothing to compare
+    for seed, (name, cases) in itertools.product(
+            HIDDEN, [("step", ch02._STEP_CASES), ("relu", ch02._RELU_CASES)]):
+        with subtests.test(seed=seed, cases=name):
+            drawn = ch02._drawn(cases, seed)
+            assert [(c["B"] == 1, c["T"] == 1, c["h0_zero"]) for c in drawn] == \
+                [(c["B"] == 1, c["T"] == 1, c["h0_zero"]) for c in cases]
 
 
 # -- ex-02-3: memory ----------------------------------------------------------------------------
@@ -127,10 +133,10 @@ MEM_WRONG = {
 }
 
 
-@pytest.mark.parametrize("label", list(MEM_WRONG))
-def test_bptt_cache_bytes_wrong_answers_get_their_hint(label):
-    fn, pattern = MEM_WRONG[label]
-    assert_hint(ch02.bptt_cache_bytes, fn, pattern)
+def test_bptt_cache_bytes_wrong_answers_get_their_hint(subtests):
+    for label, (fn, pattern) in MEM_WRONG.items():
+        with subtests.test(label):
+            assert_hint(ch02.bptt_cache_bytes, fn, pattern)
 
 
 # -- ex-02-4: ReLU BPTT ------------------------------------------------------------------------
@@ -145,14 +151,15 @@ RELU_WRONG = {
 }
 
 
-@pytest.mark.parametrize("label", list(RELU_WRONG))
-def test_relu_bptt_wrong_answers_get_their_hint(label):
-    fn, pattern = RELU_WRONG[label]
-    assert_hint(ch02.relu_bptt, fn, pattern)
+def test_relu_bptt_wrong_answers_get_their_hint(subtests):
+    for label, (fn, pattern) in RELU_WRONG.items():
+        with subtests.test(label):
+            assert_hint(ch02.relu_bptt, fn, pattern)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_relu_cases_have_dead_units_so_the_derivative_matters(seed):
-    pre = [ch02._case(O=2, activation="relu", **case)[1]["a"]
-           for case in ch02._drawn(ch02._RELU_CASES, seed)]
-    assert np.mean(np.concatenate([a.ravel() for a in pre]) <= 0) > 0.1
+def test_relu_cases_have_dead_units_so_the_derivative_matters(subtests):
+    for seed in SEEDS:
+        with subtests.test(seed=seed):
+            pre = [ch02._case(O=2, activation="relu", **case)[1]["a"]
+                   for case in ch02._drawn(ch02._RELU_CASES, seed)]
+            assert np.mean(np.concatenate([a.ravel() for a in pre]) <= 0) > 0.1

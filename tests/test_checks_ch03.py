@@ -68,23 +68,29 @@ PROTOCOL = [
 
 
 # -- ex-03-1 -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("fn, hint", [
+SIGMOID_PRIME_WRONG = [      # (answer, hint)
     (lambda a: 1 - torch.tanh(a) ** 2, "derivative of tanh"),
     (lambda a: torch.sigmoid(a), r"returns sigma\(a\) itself"),
     (lambda a: torch.sigmoid(a) * (1 - a), r"not \(1 - a\)"),
     (lambda a: torch.exp(-a) / (1 + torch.exp(-a)) ** 2, "NaN or inf"),
     (lambda a: 4 * sig_ref(a), "constant factor of 4"),
     (lambda a: sig_ref(a)[:10], "shape"),
-])
-def test_sigmoid_prime_wrong(fn, hint):
-    assert_hint(ch03.sigmoid_prime, fn, hint)
+]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_sigmoid_prime_reports_the_maximum_at_zero(seed, capsys):
-    ch03.sigmoid_prime(sig_ref, seed=seed)
-    assert "101 points in [-800, 800]; its largest value is 0.2500 at a = 0" in \
-        capsys.readouterr().out
+def test_sigmoid_prime_wrong(subtests):
+    for fn, hint in SIGMOID_PRIME_WRONG:
+        with subtests.test(hint=hint):
+            assert_hint(ch03.sigmoid_prime, fn, hint)
+
+
+def test_sigmoid_prime_reports_the_maximum_at_zero(subtests, capsys):
+    for seed in SEEDS:
+        with subtests.test(seed=seed):
+            capsys.readouterr()
+            ch03.sigmoid_prime(sig_ref, seed=seed)
+            assert "101 points in [-800, 800]; its largest value is 0.2500 at a = 0" in \
+                capsys.readouterr().out
 
 
 # -- ex-03-2 -----------------------------------------------------------------------------------
@@ -93,7 +99,7 @@ def _one_short(W_hh, W_xh, b_h, h0, x):
     return jac_ref(W_hh, W_xh, b_h, h0, x) @ torch.linalg.inv(first)
 
 
-@pytest.mark.parametrize("fn, hint", [
+JACOBIAN_WRONG = [           # (answer, hint)
     (_jac_variant(lambda W, hp, h: torch.diag(1 - h ** 2) @ W, order="left"), "wrong order"),
     (_jac_variant(lambda W, hp, h: W), "tanh' is missing"),
     (_jac_variant(lambda W, hp, h: torch.diag(1 - h ** 2) @ W.T), "transposed"),
@@ -104,51 +110,67 @@ def _one_short(W_hh, W_xh, b_h, h0, x):
     (_one_short, "one step is missing"),
     (lambda *a: jac_ref(*a)[0], "shape"),
     (lambda *a: 2 * jac_ref(*a), "constant factor of 2"),
-])
-def test_jacobian_by_hand_wrong(fn, hint):
-    assert_hint(ch03.jacobian_by_hand, fn, hint)
+]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_jacobian_reference_of_the_check_matches_autograd(seed):
-    for case in ch03._jacobian_cases(seed):
-        W_hh, W_xh, b_h, h0, x = ch03._rnn_case(**case)
-        want, _ = ch03._variants(W_hh, W_xh, b_h, h0, x)
-        cell = cells.RNNCell(W_xh.shape[1], W_hh.shape[0]).double()
-        with torch.no_grad():
-            cell.W_hh.copy_(W_hh)
-            cell.W_xh.copy_(W_xh)
-            cell.b_h.copy_(b_h)
-        torch.testing.assert_close(gradients.jacobian_product(cell, x, state=h0[None])[-1], want)
+def test_jacobian_by_hand_wrong(subtests):
+    for fn, hint in JACOBIAN_WRONG:
+        with subtests.test(hint=hint):
+            assert_hint(ch03.jacobian_by_hand, fn, hint)
+
+
+def test_jacobian_reference_of_the_check_matches_autograd(subtests):
+    for seed in SEEDS:
+        with subtests.test(seed=seed):
+            for case in ch03._jacobian_cases(seed):
+                W_hh, W_xh, b_h, h0, x = ch03._rnn_case(**case)
+                want, _ = ch03._variants(W_hh, W_xh, b_h, h0, x)
+                cell = cells.RNNCell(W_xh.shape[1], W_hh.shape[0]).double()
+                with torch.no_grad():
+                    cell.W_hh.copy_(W_hh)
+                    cell.W_xh.copy_(W_xh)
+                    cell.b_h.copy_(b_h)
+                got = gradients.jacobian_product(cell, x, state=h0[None])[-1]
+                torch.testing.assert_close(got, want)
 
 
 # -- ex-03-3 -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("fn, hint", [
-    (lambda r, f: math.floor(math.log(f) / math.log(r)), "one step short"),
-    (lambda r, f: round(math.log(f) / math.log(r)) if r < 1 else math.inf, "one step short"),
-    (lambda r, f: math.log(f) / math.log(r) if r < 1 else math.inf, "round log"),
-    (lambda r, f: math.floor(math.log(f) / math.log(r)) + 1 if r < 1 else math.inf,
+# Two mistakes get the same hint (one step short): floor fails on every fractional ratio, round
+# only where the fraction is below 1/2, which the cases must contain.
+STEPS_TO_VANISH_WRONG = [    # (mistake, answer, hint)
+    ("floor", lambda r, f: math.floor(math.log(f) / math.log(r)), "one step short"),
+    ("round", lambda r, f: round(math.log(f) / math.log(r)) if r < 1 else math.inf,
+     "one step short"),
+    ("not rounded", lambda r, f: math.log(f) / math.log(r) if r < 1 else math.inf, "round log"),
+    ("floor + 1", lambda r, f: math.floor(math.log(f) / math.log(r)) + 1 if r < 1 else math.inf,
      "one step too many"),
-    (lambda r, f: math.ceil(math.log(f) / math.log(r)), "raised ZeroDivisionError"),
-    (lambda r, f: math.ceil(math.log(f) / math.log(r)) if r != 1 else math.inf, "never shrinks"),
-    (lambda r, f: -math.ceil(math.log(f) / math.log(r)) if r < 1 else math.inf, "< 0"),
-    (lambda r, f: 10 ** 6 if r < 1 else math.inf, r"expected \d+ steps, got 1000000"),
-])
-def test_steps_to_vanish_wrong(fn, hint):
-    assert_hint(ch03.steps_to_vanish, fn, hint)
+    ("no inf at all", lambda r, f: math.ceil(math.log(f) / math.log(r)),
+     "raised ZeroDivisionError"),
+    ("inf only at rho = 1",
+     lambda r, f: math.ceil(math.log(f) / math.log(r)) if r != 1 else math.inf, "never shrinks"),
+    ("negated", lambda r, f: -math.ceil(math.log(f) / math.log(r)) if r < 1 else math.inf, "< 0"),
+    ("far off", lambda r, f: 10 ** 6 if r < 1 else math.inf, r"expected \d+ steps, got 1000000"),
+]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_steps_to_vanish_cases_agree_with_the_closed_form_and_keep_their_kinds(seed):
-    cases = ch03._vanish_cases(seed)
-    assert all(vanish_ref(rho, f) == ch03._vanish_ref(rho, f) for rho, f in cases)
-    assert any(rho == 1 for rho, _ in cases) and any(rho > 1 for rho, _ in cases)
-    assert any(rho == f for rho, f in cases)              # exactly one step: rho**1 == factor
-    assert any(f > rho ** 0.5 for rho, f in cases if rho < 1)      # one step, ratio below 1/2
+def test_steps_to_vanish_wrong(subtests):
+    for mistake, fn, hint in STEPS_TO_VANISH_WRONG:
+        with subtests.test(mistake=mistake, hint=hint):
+            assert_hint(ch03.steps_to_vanish, fn, hint)
+
+
+def test_steps_to_vanish_cases_agree_with_the_closed_form_and_keep_their_kinds(subtests):
+    for seed in SEEDS:
+        with subtests.test(seed=seed):
+            cases = ch03._vanish_cases(seed)
+            assert all(vanish_ref(rho, f) == ch03._vanish_ref(rho, f) for rho, f in cases)
+            assert any(rho == 1 for rho, _ in cases) and any(rho > 1 for rho, _ in cases)
+            assert any(rho == f for rho, f in cases)      # exactly one step: rho**1 == factor
+            assert any(f > rho ** 0.5 for rho, f in cases if rho < 1)  # one step, ratio < 1/2
 
 
 # -- ex-03-4 -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("fn, hint", [
+CLIP_BY_NORM_WRONG = [       # (answer, hint)
     (lambda g, m: ([t * (m / clip_ref(g, m)[1]) for t in g], clip_ref(g, m)[1]), "scaled up"),
     (lambda g, m: ([t * min(1.0, m / float(t.norm())) for t in g], clip_ref(g, m)[1]),
      "on its own"),
@@ -157,13 +179,18 @@ def test_steps_to_vanish_cases_agree_with_the_closed_form_and_keep_their_kinds(s
     (lambda g, m: (clip_ref(g, m)[0], sum(float(t.norm()) for t in g)), "sqrt of the sum"),
     (lambda g, m: clip_ref(g, m)[0], "pair"),
     (lambda g, m: (clip_ref(g, m)[0][:1], clip_ref(g, m)[1]), "list of"),
-])
-def test_clip_by_norm_wrong(fn, hint):
-    assert_hint(ch03.clip_by_norm, fn, hint)
+]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_clip_cases_lie_above_and_below_the_threshold(seed):
-    norms = [(float(torch.sqrt(sum((t ** 2).sum() for t in g))), m)
-             for g, m in ch03._grad_cases(seed)]
-    assert any(n > m for n, m in norms) and any(n < m for n, m in norms)
+def test_clip_by_norm_wrong(subtests):
+    for fn, hint in CLIP_BY_NORM_WRONG:
+        with subtests.test(hint=hint):
+            assert_hint(ch03.clip_by_norm, fn, hint)
+
+
+def test_clip_cases_lie_above_and_below_the_threshold(subtests):
+    for seed in SEEDS:
+        with subtests.test(seed=seed):
+            norms = [(float(torch.sqrt(sum((t ** 2).sum() for t in g))), m)
+                     for g, m in ch03._grad_cases(seed)]
+            assert any(n > m for n, m in norms) and any(n < m for n, m in norms)

@@ -59,32 +59,39 @@ PROTOCOL = [
 
 
 # -- ex-04-1 -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("fn, hint", [
+PARAM_COUNT_WRONG = [        # (answer, hint)
     (lambda k, D, H: G[k] * (H * D + H * H + H), "one bias per gate"),
     (lambda k, D, H: G[k] * (H * D + H * H), "biases are missing"),
     (lambda k, D, H: G[k] * (H * D + H + 2 * H), "count H\\*H per gate"),
     (lambda k, D, H: (3 if k == "lstm" else G[k]) * (H * D + H * H + 2 * H), "G = 4 blocks"),
     (lambda k, D, H: count_ref(k, D, H) + 1, "expected"),
-])
-def test_param_count_wrong(fn, hint):
-    assert_hint(ch04.param_count, fn, hint)
+]
+
+
+def test_param_count_wrong(subtests):
+    for fn, hint in PARAM_COUNT_WRONG:
+        with subtests.test(hint=hint):
+            assert_hint(ch04.param_count, fn, hint)
 
 
 # -- ex-04-2 -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("seed", SEEDS)
-def test_peephole_cases_with_zero_peepholes_are_lstm_steps(seed):
-    for args, _ in ch04._lstm_cases(seed):
-        D, H = args["x_t"].shape[1], args["h_prev"].shape[1]
-        cell = LSTMCell(D, H).double()
-        with torch.no_grad():
-            cell.W_x.copy_(args["W_x"]), cell.W_h.copy_(args["W_h"]), cell.b.copy_(args["b"])
-        z = torch.zeros(H, dtype=torch.float64)
-        h, c = peep_ref(**args, p_i=z, p_f=z, p_o=z)
-        want_h, want_c = cell(args["x_t"], (args["h_prev"], args["c_prev"]))
-        assert torch.allclose(h, want_h) and torch.allclose(c, want_c)
+def test_peephole_cases_with_zero_peepholes_are_lstm_steps(subtests):
+    for seed in SEEDS:
+        with subtests.test(seed=seed):
+            for args, _ in ch04._lstm_cases(seed):
+                D, H = args["x_t"].shape[1], args["h_prev"].shape[1]
+                cell = LSTMCell(D, H).double()
+                with torch.no_grad():
+                    cell.W_x.copy_(args["W_x"])
+                    cell.W_h.copy_(args["W_h"])
+                    cell.b.copy_(args["b"])
+                z = torch.zeros(H, dtype=torch.float64)
+                h, c = peep_ref(**args, p_i=z, p_f=z, p_o=z)
+                want_h, want_c = cell(args["x_t"], (args["h_prev"], args["c_prev"]))
+                assert torch.allclose(h, want_h) and torch.allclose(c, want_c)
 
 
-@pytest.mark.parametrize("fn, hint", [
+PEEPHOLE_WRONG = [           # (answer, hint)
     (lambda *a, **k: peep_ref(*a, **k, o_sees="c_prev"), "new cell c_t"),
     (lambda *a, **k: peep_ref(*a, **k, swap=True), "swapped"),
     (lambda *a, **k: peep_ref(*a, **{**k, "p_f": 0 * k["p_f"]}), "forget gate has no peephole"),
@@ -93,32 +100,42 @@ def test_peephole_cases_with_zero_peepholes_are_lstm_steps(seed):
     (lambda *a, **k: peep_ref(*a, **k, order="figo"), "all peepholes zero"),
     (lambda *a, **k: peep_ref(*a, **k)[0], "return a pair"),
     (lambda *a, **k: (peep_ref(*a, **k)[0][:, :-1], peep_ref(*a, **k)[1]), "shape"),
-])
-def test_peephole_wrong(fn, hint):
-    assert_hint(ch04.peephole_lstm_step, fn, hint)
+]
+
+
+def test_peephole_wrong(subtests):
+    for fn, hint in PEEPHOLE_WRONG:
+        with subtests.test(hint=hint):
+            assert_hint(ch04.peephole_lstm_step, fn, hint)
 
 
 # -- ex-04-3 -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("mistake, hint", [
-    ("f=i", "1 - i, not i"), ("no i", "scaled by the input gate"), ("o sigmoid c", "h .*differs"),
-])
-def test_cifg_wrong(mistake, hint):
-    assert_hint(ch04.cifg_lstm_step, lambda *a, **k: cifg_ref(*a, **k, mistake=mistake), hint)
+def test_cifg_wrong(subtests):
+    for mistake, hint in [("f=i", "1 - i, not i"), ("no i", "scaled by the input gate"),
+                          ("o sigmoid c", "h .*differs")]:
+        with subtests.test(mistake=mistake, hint=hint):
+            assert_hint(ch04.cifg_lstm_step,
+                        lambda *a, m=mistake, **k: cifg_ref(*a, **k, mistake=m), hint)
 
 
 # -- ex-04-5 -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("seed", SEEDS)
-def test_backward_reference_of_the_check_equals_autograd(seed):
-    for case in ch04._backward_cases(seed):
-        for got, want in zip(ch04._backward_ref(*case), backward_by_autograd(*case)):
-            assert torch.allclose(got, want, rtol=1e-12, atol=1e-14)
+def test_backward_reference_of_the_check_equals_autograd(subtests):
+    for seed in SEEDS:
+        with subtests.test(seed=seed):
+            for case in ch04._backward_cases(seed):
+                for got, want in zip(ch04._backward_ref(*case), backward_by_autograd(*case)):
+                    assert torch.allclose(got, want, rtol=1e-12, atol=1e-14)
 
 
-@pytest.mark.parametrize("fn, hint", [
+BACKWARD_WRONG = [           # (answer, hint): the check's own typical mistakes, then no pair
     *[(lambda a, c, dh, dc, v=v: ch04._backward_ref(a, c, dh, dc, v), hint) for v, hint in [
         ("no tanh'", "tanh'\\(c\\)"), ("no dh", "path through h_t is missing"),
         ("sigmoid g", "1 - g\\*\\*2"), ("no f", "forget gate f")]],
     (lambda a, c, dh, dc: a, "return a pair"),
-])
-def test_backward_wrong(fn, hint):
-    assert_hint(ch04.lstm_step_backward, fn, hint)
+]
+
+
+def test_backward_wrong(subtests):
+    for fn, hint in BACKWARD_WRONG:
+        with subtests.test(hint=hint):
+            assert_hint(ch04.lstm_step_backward, fn, hint)

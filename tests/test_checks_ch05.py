@@ -45,7 +45,7 @@ def _biased(a):
     return a.var(-1, unbiased=False, keepdim=True)
 
 
-@pytest.mark.parametrize("fn, hint", [
+LAYER_NORM_WRONG = [         # (answer, hint)
     (lambda a, eps: (a - a.mean(0)) / torch.sqrt(a.var(0, unbiased=False) + eps),
      "batch normalisation"),
     (lambda a, eps: (a - a.mean(-1, keepdim=True)) / torch.sqrt(a.var(-1, keepdim=True) + eps),
@@ -56,20 +56,25 @@ def _biased(a):
     (lambda a, eps: (a - a.mean(-1, keepdim=True)) / (_biased(a) + eps), "not by the variance"),
     (lambda a, eps: 2 * ln_ref(a, eps), "constant factor"),
     (lambda a, eps: ln_ref(a, eps)[:, :1], "shape"),
-])
-def test_layer_norm_rows_hints(fn, hint):
-    assert_hint(ch05.layer_norm_rows, fn, hint)
+]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_layer_norm_cases_include_a_single_example_and_constant_rows(seed):
-    shapes = [a.shape for a, _ in ch05._norm_cases(seed)]
-    assert any(s[0] == 1 for s in shapes)
-    assert any(bool((a == a[0, 0]).all()) for a, _ in ch05._norm_cases(seed))
+def test_layer_norm_rows_hints(subtests):
+    for fn, hint in LAYER_NORM_WRONG:
+        with subtests.test(hint=hint):
+            assert_hint(ch05.layer_norm_rows, fn, hint)
+
+
+def test_layer_norm_cases_include_a_single_example_and_constant_rows(subtests):
+    for seed in SEEDS:
+        with subtests.test(seed=seed):
+            shapes = [a.shape for a, _ in ch05._norm_cases(seed)]
+            assert any(s[0] == 1 for s in shapes)
+            assert any(bool((a == a[0, 0]).all()) for a, _ in ch05._norm_cases(seed))
 
 
 # -- init_std -------------------------------------------------------------------------------
-@pytest.mark.parametrize("fn, hint", [
+INIT_STD_WRONG = [           # (answer, hint)
     (lambda s, i, o: math.sqrt(6 / (i + o)) if s == "xavier" else std_ref(s, i, o), "bound a"),
     (lambda s, i, o: math.sqrt(1 / i) if s == "xavier" else std_ref(s, i, o), "averages fan_in"),
     (lambda s, i, o: 2 / (i + o) if s == "xavier" else std_ref(s, i, o), "square root"),
@@ -78,9 +83,13 @@ def test_layer_norm_cases_include_a_single_example_and_constant_rows(seed):
     (lambda s, i, o: math.sqrt(2 / (i + o)), "Glorot's rule"),
     (lambda s, i, o: 0.1, "expected"),
     (lambda s, i, o: "small", "one number"),
-])
-def test_init_std_hints(fn, hint):
-    assert_hint(ch05.init_std, fn, hint)
+]
+
+
+def test_init_std_hints(subtests):
+    for fn, hint in INIT_STD_WRONG:
+        with subtests.test(hint=hint):
+            assert_hint(ch05.init_std, fn, hint)
 
 
 def test_init_std_reference_agrees_with_rnnlab_init():
@@ -92,7 +101,7 @@ def test_init_std_reference_agrees_with_rnnlab_init():
 
 
 # -- dead_unit_fraction ---------------------------------------------------------------------
-@pytest.mark.parametrize("fn, hint", [
+DEAD_UNIT_WRONG = [          # (answer, hint)
     (lambda p: float((p <= 0).float().mean()), r"\(example, unit\) pairs"),
     (lambda p: float((p <= 0).any(0).float().mean()), "at least one"),
     (lambda p: float((p < 0).all(0).float().mean()), "exactly 0"),
@@ -100,13 +109,17 @@ def test_init_std_reference_agrees_with_rnnlab_init():
     (lambda p: float((p <= 0).all(0).sum()), "not a count"),
     (lambda p: 0.5, "expected"),
     (lambda p: [0.1, 0.2], "one number"),
-])
-def test_dead_unit_fraction_hints(fn, hint):
-    assert_hint(ch05.dead_unit_fraction, fn, hint)
+]
+
+
+def test_dead_unit_fraction_hints(subtests):
+    for fn, hint in DEAD_UNIT_WRONG:
+        with subtests.test(hint=hint):
+            assert_hint(ch05.dead_unit_fraction, fn, hint)
 
 
 # -- residual_branch_scale ------------------------------------------------------------------
-@pytest.mark.parametrize("fn, hint", [
+RESIDUAL_SCALE_WRONG = [     # (answer, hint)
     (lambda L, g: g ** (1 / L) - 1, "returned s\\*\\*2"),
     (lambda L, g: math.sqrt(math.log(g) / L), "small-s approximation"),
     (lambda L, g: math.sqrt((g - 1) / L), "multiply, they do not add"),
@@ -114,6 +127,10 @@ def test_dead_unit_fraction_hints(fn, hint):
     (lambda L, g: 1 / math.sqrt(L), "expected"),
     (lambda L, g: float("nan"), "NaN"),
     (lambda L, g: None, "one number"),
-])
-def test_residual_branch_scale_hints(fn, hint):
-    assert_hint(ch05.residual_branch_scale, fn, hint)
+]
+
+
+def test_residual_branch_scale_hints(subtests):
+    for fn, hint in RESIDUAL_SCALE_WRONG:
+        with subtests.test(hint=hint):
+            assert_hint(ch05.residual_branch_scale, fn, hint)

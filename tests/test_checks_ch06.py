@@ -62,26 +62,34 @@ def _unigram(train_ids, val_ids, V, alpha=1.0):
     return lm.NGramLM(0, V, alpha=alpha).fit(train_ids).nats(val_ids)
 
 
-@pytest.mark.parametrize("fn, hint", [
-    (_bigram_with(lambda n, a, V: n / n.sum(1, keepdim=True)), "add alpha to every count"),
-    (lambda *a: bigram_ref(*a) / math.log(2), "bits"),
-    (_bigram_with(lambda n, a, V: (n + a) / (n + a).sum(1, keepdim=True), reduce=torch.sum),
-     "it is a sum, not a mean"),
-    (_bigram_with(lambda n, a, V: (n + a) / (n + a).sum(0, keepdim=True)), "over the previous"),
-    (_unigram, "unigram"),
-    (_bigram_with(lambda n, a, V: (n + a) / (n.sum(1, keepdim=True) + a)), "alpha V"),
-    (lambda *a: bigram_ref(*a) + 0.1, "expected"),
-    (lambda *a: "2.3", "expected"),
-    (lambda *a: [1.0, 2.0], "one number"),
-])
-def test_bigram_nats_wrong(fn, hint):
-    assert_hint(ch06.bigram_nats, fn, hint)
+BIGRAM_NATS_WRONG = [        # (mistake, answer, hint)
+    ("unsmoothed", _bigram_with(lambda n, a, V: n / n.sum(1, keepdim=True)),
+     "add alpha to every count"),
+    ("in bits", lambda *a: bigram_ref(*a) / math.log(2), "bits"),
+    ("a sum", _bigram_with(lambda n, a, V: (n + a) / (n + a).sum(1, keepdim=True),
+                           reduce=torch.sum), "it is a sum, not a mean"),
+    ("columns", _bigram_with(lambda n, a, V: (n + a) / (n + a).sum(0, keepdim=True)),
+     "over the previous"),
+    ("unigram", _unigram, "unigram"),
+    ("alpha once", _bigram_with(lambda n, a, V: (n + a) / (n.sum(1, keepdim=True) + a)),
+     "alpha V"),
+    ("off by 0.1", lambda *a: bigram_ref(*a) + 0.1, "expected"),
+    ("a string", lambda *a: "2.3", "expected"),
+    ("a list", lambda *a: [1.0, 2.0], "one number"),
+]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_the_bigram_cases_include_validation_pairs_never_seen_in_training(seed):
-    assert any(set(zip(val, val[1:])) - set(zip(train, train[1:]))
-               for train, val, _, _ in ch06._bigram_cases(seed))
+def test_bigram_nats_wrong(subtests):
+    for mistake, fn, hint in BIGRAM_NATS_WRONG:
+        with subtests.test(mistake=mistake, hint=hint):
+            assert_hint(ch06.bigram_nats, fn, hint)
+
+
+def test_the_bigram_cases_include_validation_pairs_never_seen_in_training(subtests):
+    for seed in SEEDS:
+        with subtests.test(seed=seed):
+            assert any(set(zip(val, val[1:])) - set(zip(train, train[1:]))
+                       for train, val, _, _ in ch06._bigram_cases(seed))
 
 
 # -- ex-06-3 -----------------------------------------------------------------------------------
@@ -90,7 +98,7 @@ def _naive_softmax(z, axis=-1):
     return e / e.sum(dim=axis, keepdim=True)
 
 
-@pytest.mark.parametrize("fn, hint", [
+TEMPERATURE_PROBS_WRONG = [  # (answer, hint)
     (lambda z, t: _naive_softmax(z / t), "NaN or inf"),
     (lambda z, t: torch.softmax(z * t, -1), "multiplied"),
     (lambda z, t: torch.softmax(z, -1), "ignore the temperature"),
@@ -98,9 +106,13 @@ def _naive_softmax(z, axis=-1):
     (lambda z, t: torch.exp(z / t - z.max()), "do not sum to 1"),
     (lambda z, t: temp_ref(z, t)[..., :-1], "shape"),
     (lambda z, t: "p", "array of probabilities"),
-])
-def test_temperature_probs_wrong(fn, hint):
-    assert_hint(ch06.temperature_probs, fn, hint)
+]
+
+
+def test_temperature_probs_wrong(subtests):
+    for fn, hint in TEMPERATURE_PROBS_WRONG:
+        with subtests.test(hint=hint):
+            assert_hint(ch06.temperature_probs, fn, hint)
 
 
 # -- ex-06-4 -----------------------------------------------------------------------------------
@@ -120,47 +132,55 @@ def _depth_only(word):
     return bool(word) and depth == 0
 
 
-def _stack(word, *, match=True, final=True):
-    """Well-formedness by a stack, with the kind check (``match``) or the final check that
-    nothing is left open (``final``) switched off."""
+def _no_final_check(word):
+    """Well-formedness by a stack, without the final check that nothing is left open. (A
+    stack without the kind check is ``_depth_only``: the stack's height is the depth.)"""
     stack = []
     for ch in word:
         if ch in "([":
             stack.append(ch)
         elif ch in ")]":
-            if not stack or ({"(": ")", "[": "]"}[stack.pop()] != ch and match):
+            if not stack or {"(": ")", "[": "]"}[stack.pop()] != ch:
                 return False
         else:
             return False
-    return bool(word) and (not stack or not final)
+    return bool(word)
 
 
 # Shuffled hidden words reach the kinds a mistake gets wrong in any order: each hint names all.
-@pytest.mark.parametrize("fn, hint", [
-    (_counts_only, "wrong order|nothing open"),
-    (_depth_only, "wrong order|does not close"),
-    (lambda w: _stack(w, final=False), "still open at the end"),
-    (lambda w: _stack(w, match=False), "wrong order|does not close"),
-    (lambda w: w == "" or text.is_well_formed(w), "empty word"),
-    (lambda w: text.is_well_formed("".join(c for c in w if c in "()[]")), "not a bracket"),
-    (lambda w: int(text.is_well_formed(w)), "True or False"),
-    (lambda w: w.count("(") == w.count(")") and w.count("[") == w.count("]") and w != "",
+WELL_FORMED_WRONG = [        # (mistake, answer, hint)
+    ("counts only", _counts_only, "wrong order|nothing open"),
+    ("depth only", _depth_only, "wrong order|does not close"),
+    ("no final check", _no_final_check, "still open at the end"),
+    ("empty word", lambda w: w == "" or text.is_well_formed(w), "empty word"),
+    ("non-brackets dropped",
+     lambda w: text.is_well_formed("".join(c for c in w if c in "()[]")), "not a bracket"),
+    ("an int", lambda w: int(text.is_well_formed(w)), "True or False"),
+    ("counts of any word",
+     lambda w: w.count("(") == w.count(")") and w.count("[") == w.count("]") and w != "",
      "wrong order|nothing open|not a bracket"),
-])
-def test_well_formed_brackets_wrong(fn, hint):
-    assert_hint(ch06.well_formed_brackets, fn, hint)
+]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_the_mismatch_hint_names_the_brackets_that_do_not_match(seed):
-    word = next(w for w, kind in ch06._bracket_cases(seed) if kind == "mismatch")
-    stack = []
-    for ch in word:                       # the first closer that does not close the top
-        if ch in "([":
-            stack.append(ch)
-        elif {"(": ")", "[": "]"}[stack[-1]] != ch:
-            break
-        else:
-            stack.pop()
-    with pytest.raises(CheckFailed, match=re.escape(f"{ch!r} does not close {stack[-1]!r}")):
-        ch06.well_formed_brackets(lambda w: w == word or text.is_well_formed(w), seed=seed)
+def test_well_formed_brackets_wrong(subtests):
+    for mistake, fn, hint in WELL_FORMED_WRONG:
+        with subtests.test(mistake=mistake, hint=hint):
+            assert_hint(ch06.well_formed_brackets, fn, hint)
+
+
+def test_the_mismatch_hint_names_the_brackets_that_do_not_match(subtests):
+    for seed in SEEDS:
+        with subtests.test(seed=seed):
+            word = next(w for w, kind in ch06._bracket_cases(seed) if kind == "mismatch")
+            stack = []
+            for ch in word:               # the first closer that does not close the top
+                if ch in "([":
+                    stack.append(ch)
+                elif {"(": ")", "[": "]"}[stack[-1]] != ch:
+                    break
+                else:
+                    stack.pop()
+            hint = re.escape(f"{ch!r} does not close {stack[-1]!r}")
+            with pytest.raises(CheckFailed, match=hint):
+                ch06.well_formed_brackets(lambda w, word=word: w == word or text.is_well_formed(w),
+                                          seed=seed)

@@ -1,6 +1,7 @@
 """The protocol every exercise check follows (rnnlab.checks._core): the helpers and the
 ``check`` decorator. What every chapter's checks share is tested in test_checks_protocol.py."""
 import inspect
+import itertools
 
 import numpy as np
 import pytest
@@ -36,10 +37,10 @@ def test_call_student_turns_not_implemented_into_not_attempted_and_wants_a_funct
         core.call_student(3)
 
 
-@pytest.mark.parametrize("value, placeholder", [(None, True), (..., True), (0, False),
-                                                ("", False), ([], False)])
-def test_is_placeholder_means_none_or_ellipsis_only(value, placeholder):
-    assert core.is_placeholder(value) is placeholder
+def test_is_placeholder_means_none_or_ellipsis_only(subtests):
+    for value, placeholder in [(None, True), (..., True), (0, False), ("", False), ([], False)]:
+        with subtests.test(value=repr(value)):
+            assert core.is_placeholder(value) is placeholder
 
 
 def test_as_float_array_and_matches_take_numpy_and_torch_and_reject_the_rest():
@@ -64,17 +65,22 @@ _WANT = np.arange(12.0).reshape(2, 6)
 _LATE = _WANT + (np.arange(6) >= 4)        # steps 4 and 5 differ
 
 
-@pytest.mark.parametrize("got, time_axis, hint", [
-    (_WANT.T, None, r"^h has shape \(6, 2\), expected \(2, 6\)$"),
-    (np.full((2, 6), np.nan), None, "^h contains NaN or inf$"),
-    (_LATE, 1, r"^h is wrong from time step 4 on \(2 of 6 steps differ\)$"),
-    (_LATE, None, "^h differs from the reference by up to 1$"),
-    (-_WANT, None, "^h is off by a constant factor of -1 "),
-    ("text", None, "^h should be an array of numbers, got str$"),
-])
-def test_compare_arrays_says_what_is_wrong(got, time_axis, hint):
-    with pytest.raises(core.CheckFailed, match=hint):
-        core.compare_arrays(got, _WANT, what="h", time_axis=time_axis)
+COMPARE_WRONG = [                       # (what, got, time_axis, hint)
+    ("transposed", _WANT.T, None, r"^h has shape \(6, 2\), expected \(2, 6\)$"),
+    ("NaN", np.full((2, 6), np.nan), None, "^h contains NaN or inf$"),
+    ("late steps, time axis 1", _LATE, 1,
+     r"^h is wrong from time step 4 on \(2 of 6 steps differ\)$"),
+    ("late steps, no time axis", _LATE, None, "^h differs from the reference by up to 1$"),
+    ("negated", -_WANT, None, "^h is off by a constant factor of -1 "),
+    ("a string", "text", None, "^h should be an array of numbers, got str$"),
+]
+
+
+def test_compare_arrays_says_what_is_wrong(subtests):
+    for what, got, time_axis, hint in COMPARE_WRONG:
+        with subtests.test(what):
+            with pytest.raises(core.CheckFailed, match=hint):
+                core.compare_arrays(got, _WANT, what="h", time_axis=time_axis)
 
 
 def test_compare_arrays_returns_within_tolerance():
@@ -114,33 +120,36 @@ def test_check_says_todo_when_the_learner_function_raises_not_implemented(capsys
     assert capsys.readouterr().out.startswith("TODO demo: not attempted yet: fill in demo_fn ")
 
 
-@pytest.mark.parametrize("placeholder", [None, ...])
-def test_check_says_todo_for_a_placeholder_answer_without_running_its_cases(placeholder):
-    demo, calls = _demo()
-    assert demo(placeholder).status == "todo" and calls == []
+def test_check_says_todo_for_a_placeholder_answer_without_running_its_cases(subtests):
+    for placeholder in (None, ...):
+        with subtests.test(placeholder=placeholder):
+            demo, calls = _demo()
+            assert demo(placeholder).status == "todo" and calls == []
 
 
-@pytest.mark.parametrize("outcome, hint", [
-    ("fail", "^demo: got 0$"), ("diagnose", "^demo: v is wrong: all ones$"),
-    ("compare", r"^demo: v has shape \(3,\), expected \(2,\)$"),
-])
-def test_check_prefixes_its_name_to_every_hint(outcome, hint):
-    demo, _ = _demo(outcome)
-    answer = {"fail": lambda s: s, "diagnose": lambda s: np.ones(2),
-              "compare": lambda s: np.zeros(3)}[outcome]
-    with pytest.raises(core.CheckFailed, match=hint):
-        demo(answer)
+def test_check_prefixes_its_name_to_every_hint(subtests):
+    for outcome, answer, hint in [           # how the demo check fails, the answer, the hint
+        ("fail", lambda s: s, "^demo: got 0$"),
+        ("diagnose", lambda s: np.ones(2), "^demo: v is wrong: all ones$"),
+        ("compare", lambda s: np.zeros(3), r"^demo: v has shape \(3,\), expected \(2,\)$"),
+    ]:
+        with subtests.test(outcome):
+            demo, _ = _demo(outcome)
+            with pytest.raises(core.CheckFailed, match=hint):
+                demo(answer)
 
 
-@pytest.mark.parametrize("value, strict", [("1", True), ("yes", True), ("0", False), ("", False)])
-def test_strict_mode_turns_a_todo_into_a_failure(monkeypatch, value, strict):
-    monkeypatch.setenv(core.STRICT_ENV, value)
-    demo, _ = _demo()
-    if strict:
-        with pytest.raises(core.CheckFailed, match=f"^demo: not attempted yet.*{core.STRICT_ENV}"):
-            demo(None)
-    else:
-        assert demo(None).status == "todo"
+def test_strict_mode_turns_a_todo_into_a_failure(subtests, monkeypatch):
+    for value, strict in [("1", True), ("yes", True), ("0", False), ("", False)]:
+        with subtests.test(value=repr(value)), monkeypatch.context() as mp:
+            mp.setenv(core.STRICT_ENV, value)
+            demo, _ = _demo()
+            if strict:
+                with pytest.raises(core.CheckFailed,
+                                   match=f"^demo: not attempted yet.*{core.STRICT_ENV}"):
+                    demo(None)
+            else:
+                assert demo(None).status == "todo"
 
 
 def test_an_error_in_the_learner_function_propagates_unchanged():
@@ -149,14 +158,18 @@ def test_an_error_in_the_learner_function_propagates_unchanged():
         demo(lambda s: 1 / s)
 
 
-@pytest.mark.parametrize("seed, error", [(-1, ValueError), (1.0, TypeError), ("1", TypeError),
-                                         (True, TypeError), (None, TypeError)])
-@pytest.mark.parametrize("answer", [lambda s: s, None], ids=["answer", "placeholder"])
-def test_check_validates_the_seed_before_anything_else(seed, error, answer):
-    demo, calls = _demo()
-    with pytest.raises(error, match=f"seed must be a non-negative int, got .*{seed!r}"):
-        demo(answer, seed=seed)
-    assert calls == []
+BAD_SEEDS = [(-1, ValueError), (1.0, TypeError), ("1", TypeError), (True, TypeError),
+             (None, TypeError)]
+
+
+def test_check_validates_the_seed_before_anything_else(subtests):
+    answers = {"answer": lambda s: s, "placeholder": None}
+    for (seed, error), label in itertools.product(BAD_SEEDS, answers):
+        with subtests.test(seed=repr(seed), answer=label):
+            demo, calls = _demo()
+            with pytest.raises(error, match=f"seed must be a non-negative int, got .*{seed!r}"):
+                demo(answers[label], seed=seed)
+            assert calls == []
 
 
 def test_check_passes_a_valid_seed_on_as_an_int():
@@ -171,7 +184,8 @@ def test_check_keeps_the_name_docstring_and_signature():
     assert str(inspect.signature(demo)) == "(fn, *, seed: int = 0)"
 
 
-@pytest.mark.parametrize("what", ["", None, 3])
-def test_check_needs_the_name_of_what_the_learner_fills_in(what):
-    with pytest.raises(TypeError, match="what the learner fills in"):
-        core.check(what)
+def test_check_needs_the_name_of_what_the_learner_fills_in(subtests):
+    for what in ["", None, 3]:
+        with subtests.test(what=repr(what)):
+            with pytest.raises(TypeError, match="what the learner fills in"):
+                core.check(what)
