@@ -1,4 +1,6 @@
 """Unit tests of rnnlab.cells: the from-scratch RNNCell against torch.nn.RNN / RNNCell."""
+import itertools
+
 import pytest
 import torch
 from torch import nn
@@ -14,39 +16,41 @@ def _x(*shape, seed=0):
     return torch.randn(*shape, generator=g, dtype=torch.float64)
 
 
-@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
-def test_cell_equals_torch_rnncell_after_load(nonlinearity):
-    torch.manual_seed(1)
-    ref = nn.RNNCell(D, H, nonlinearity=nonlinearity).double()
-    cell = RNNCell(D, H, nonlinearity).double().load_from_torch(ref)
-    x_t, h_prev = _x(B, D), _x(B, H, seed=1)
-    assert torch.max(torch.abs(cell(x_t, h_prev) - ref(x_t, h_prev))) < 1e-12
+def test_cell_equals_torch_rnncell_after_load(subtests):
+    for nonlinearity in ("tanh", "relu"):
+        with subtests.test(nonlinearity=nonlinearity):
+            torch.manual_seed(1)
+            ref = nn.RNNCell(D, H, nonlinearity=nonlinearity).double()
+            cell = RNNCell(D, H, nonlinearity).double().load_from_torch(ref)
+            x_t, h_prev = _x(B, D), _x(B, H, seed=1)
+            assert torch.max(torch.abs(cell(x_t, h_prev) - ref(x_t, h_prev))) < 1e-12
 
 
-@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
-def test_unrolled_cell_equals_torch_rnn_after_load(nonlinearity):
-    torch.manual_seed(2)
-    ref = nn.RNN(D, H, nonlinearity=nonlinearity, batch_first=True).double()
-    cell = RNNCell(D, H, nonlinearity).double().load_from_torch(ref)
-    x, h0 = _x(B, T, D), _x(B, H, seed=3)
-    want, h_T = ref(x, h0.unsqueeze(0))
-    got, state = RecurrentLayer(cell)(x, h0)
-    assert torch.max(torch.abs(got - want)) < 1e-12
-    assert torch.max(torch.abs(state - h_T[0])) < 1e-12
+def test_unrolled_cell_equals_torch_rnn_after_load(subtests):
+    for nonlinearity in ("tanh", "relu"):
+        with subtests.test(nonlinearity=nonlinearity):
+            torch.manual_seed(2)
+            ref = nn.RNN(D, H, nonlinearity=nonlinearity, batch_first=True).double()
+            cell = RNNCell(D, H, nonlinearity).double().load_from_torch(ref)
+            x, h0 = _x(B, T, D), _x(B, H, seed=3)
+            want, h_T = ref(x, h0.unsqueeze(0))
+            got, state = RecurrentLayer(cell)(x, h0)
+            assert torch.max(torch.abs(got - want)) < 1e-12
+            assert torch.max(torch.abs(state - h_T[0])) < 1e-12
 
 
-@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
-@pytest.mark.parametrize("bias", [True, False])
-def test_to_torch_gives_the_same_function(nonlinearity, bias):
-    torch.manual_seed(3)
-    cell = RNNCell(D, H, nonlinearity, bias=bias).double()
-    rnn = cell.to_torch()
-    assert isinstance(rnn, nn.RNN) and rnn.batch_first and rnn.bias == bias
-    assert rnn.weight_hh_l0.dtype == torch.float64
-    x = _x(B, T, D)
-    want, _ = rnn(x)
-    got, _ = RecurrentLayer(cell)(x)
-    assert torch.max(torch.abs(got - want)) < 1e-12
+def test_to_torch_gives_the_same_function(subtests):
+    for bias, nonlinearity in itertools.product([True, False], ["tanh", "relu"]):
+        with subtests.test(bias=bias, nonlinearity=nonlinearity):
+            torch.manual_seed(3)
+            cell = RNNCell(D, H, nonlinearity, bias=bias).double()
+            rnn = cell.to_torch()
+            assert isinstance(rnn, nn.RNN) and rnn.batch_first and rnn.bias == bias
+            assert rnn.weight_hh_l0.dtype == torch.float64
+            x = _x(B, T, D)
+            want, _ = rnn(x)
+            got, _ = RecurrentLayer(cell)(x)
+            assert torch.max(torch.abs(got - want)) < 1e-12
 
 
 def test_load_from_second_layer_of_a_stacked_rnn():
@@ -90,24 +94,30 @@ def test_preactivation_is_the_affine_map():
     assert torch.allclose(cell(x_t, h_prev), torch.tanh(want))
 
 
-@pytest.mark.parametrize("name", ["sigmoid", "identity"])
-def test_other_activations(name):
-    cell = RNNCell(D, H, name).double()
-    x_t, h_prev = _x(B, D), _x(B, H, seed=1)
-    assert torch.allclose(cell(x_t, h_prev), ACTIVATIONS[name](cell.preactivation(x_t, h_prev)))
-    with pytest.raises(ValueError, match="tanh and relu"):
-        cell.to_torch()
+def test_other_activations(subtests):
+    for name in ("sigmoid", "identity"):
+        with subtests.test(name=name):
+            cell = RNNCell(D, H, name).double()
+            x_t, h_prev = _x(B, D), _x(B, H, seed=1)
+            assert torch.allclose(cell(x_t, h_prev),
+                                  ACTIVATIONS[name](cell.preactivation(x_t, h_prev)))
+            with pytest.raises(ValueError, match="tanh and relu"):
+                cell.to_torch()
 
 
-@pytest.mark.parametrize("args, exc, match", [
+BAD_ARGUMENTS = [                   # (RNNCell's arguments, error, message)
     ((0, H), ValueError, "input_size must be >= 1"),
     ((D, 0), ValueError, "hidden_size must be >= 1"),
     ((2.0, H), TypeError, "input_size must be an int"),
     ((D, H, "softsign"), ValueError, "nonlinearity must be one of"),
-])
-def test_constructor_rejects_bad_arguments(args, exc, match):
-    with pytest.raises(exc, match=match):
-        RNNCell(*args)
+]
+
+
+def test_constructor_rejects_bad_arguments(subtests):
+    for args, exc, match in BAD_ARGUMENTS:
+        with subtests.test(args=args):
+            with pytest.raises(exc, match=match):
+                RNNCell(*args)
 
 
 def test_the_layer_checks_the_whole_input_once():

@@ -1,4 +1,5 @@
 """Unit tests of rnnlab.deep: the deep feed-forward stack, its options and its measurements."""
+import itertools
 import math
 
 import numpy as np
@@ -29,7 +30,7 @@ def test_shapes_and_trace():
     assert len(m.weights) == L and m.weights[0].shape == (W, D)
 
 
-@pytest.mark.parametrize("kwargs, match", [
+BAD_OPTIONS = [                     # (kwargs, message): each a ValueError
     (dict(activation="swish"), "activation must be one of"),
     (dict(init="kaiming"), "init must be one of"),
     (dict(norm="group"), "norm must be one of"),
@@ -38,10 +39,14 @@ def test_shapes_and_trace():
     (dict(residual_scale=-0.5), "residual_scale must be >= 0"),
     (dict(norm="batch", bias=-1.0), "needs norm='none'"),
     (dict(init="identity"), "square"),
-])
-def test_bad_options_are_rejected(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        _mlp(**kwargs)
+]
+
+
+def test_bad_options_are_rejected(subtests):
+    for kwargs, match in BAD_OPTIONS:
+        with subtests.test(**kwargs):
+            with pytest.raises(ValueError, match=match):
+                _mlp(**kwargs)
 
 
 def test_bad_types_are_rejected():
@@ -89,15 +94,18 @@ def test_bias_option_fills_hidden_biases():
     assert not torch.all(m.readout.bias == -2.0)
 
 
-@pytest.mark.parametrize("norm", ["batch", "layer"])
-def test_norm_layers_replace_the_bias(norm):
-    m = _mlp(norm=norm)
-    assert all(lin.bias is None for lin in m.linears)
-    pre = m.trace(_x())["pre"]
-    if norm == "layer":   # every example normalised over its units
-        assert torch.allclose(pre[2].mean(1), torch.zeros(B, dtype=torch.float64), atol=1e-6)
-    else:                 # every unit normalised over the batch
-        assert torch.allclose(pre[2].mean(0), torch.zeros(W, dtype=torch.float64), atol=1e-6)
+def test_norm_layers_replace_the_bias(subtests):
+    for norm in ("batch", "layer"):
+        with subtests.test(norm=norm):
+            m = _mlp(norm=norm)
+            assert all(lin.bias is None for lin in m.linears)
+            pre = m.trace(_x())["pre"]
+            if norm == "layer":   # every example normalised over its units
+                assert torch.allclose(pre[2].mean(1), torch.zeros(B, dtype=torch.float64),
+                                      atol=1e-6)
+            else:                 # every unit normalised over the batch
+                assert torch.allclose(pre[2].mean(0), torch.zeros(W, dtype=torch.float64),
+                                      atol=1e-6)
 
 
 def test_residual_layer_by_hand():
@@ -109,14 +117,18 @@ def test_residual_layer_by_hand():
     assert torch.allclose(post[0], torch.tanh(m.linears[0](x)), atol=1e-12)  # no skip first
 
 
-@pytest.mark.parametrize("act, fn", [
+ACTIVATIONS_BY_HAND = [             # (name, the function written out)
     ("leaky_relu", lambda a: torch.where(a > 0, a, 0.01 * a)),
     ("gelu", lambda a: a * 0.5 * (1 + torch.erf(a / math.sqrt(2)))),
     ("sigmoid", torch.sigmoid), ("identity", lambda a: a),
-])
-def test_activations(act, fn):
+]
+
+
+def test_activations(subtests):
     a = torch.linspace(-3, 3, 13, dtype=torch.float64)
-    assert torch.allclose(deep.ACTIVATIONS[act](a), fn(a), atol=1e-12)
+    for act, fn in ACTIVATIONS_BY_HAND:
+        with subtests.test(act=act):
+            assert torch.allclose(deep.ACTIVATIONS[act](a), fn(a), atol=1e-12)
 
 
 # -- measurements ---------------------------------------------------------------------------
@@ -130,14 +142,17 @@ def _brute_norms(m, x, wrt):
     return torch.stack([t.norm() for t in tensors])
 
 
-@pytest.mark.parametrize("wrt", ["output", "weight"])
-@pytest.mark.parametrize("kw", [dict(activation="tanh"), dict(activation="relu", residual=True)])
-def test_layer_grad_norms_match_backward(wrt, kw):
-    m, x = _mlp(**kw), _x()
-    got = deep.layer_grad_norms(m, x, wrt=wrt)
-    want = _brute_norms(m, x, wrt)
-    assert got.shape == (L,) and torch.allclose(got, want, rtol=1e-10)
-    assert math.isclose(deep.grad_ratio(m, x, wrt=wrt), float(want[0] / want[-1]), rel_tol=1e-10)
+def test_layer_grad_norms_match_backward(subtests):
+    for kw, wrt in itertools.product([dict(activation="tanh"),
+                                      dict(activation="relu", residual=True)],
+                                     ["output", "weight"]):
+        with subtests.test(**kw, wrt=wrt):
+            m, x = _mlp(**kw), _x()
+            got = deep.layer_grad_norms(m, x, wrt=wrt)
+            want = _brute_norms(m, x, wrt)
+            assert got.shape == (L,) and torch.allclose(got, want, rtol=1e-10)
+            assert math.isclose(deep.grad_ratio(m, x, wrt=wrt), float(want[0] / want[-1]),
+                                rel_tol=1e-10)
 
 
 def test_layer_grad_norms_leave_grads_alone_and_take_a_loss():
@@ -232,16 +247,20 @@ def _autograd_jacobian(m, x1):
         lambda v: m.trace(v.unsqueeze(0))["post"][-1].squeeze(0), x1)
 
 
-@pytest.mark.parametrize("kw", [dict(activation="tanh"), dict(activation="relu", init="he"),
-                                dict(activation="sigmoid", residual=True, residual_scale=0.5),
-                                dict(activation="tanh", norm="layer")])
-def test_input_output_jacobian_matches_autograd(kw):
-    m, x = _mlp(**kw), _x(n=4)
-    jac = deep.input_output_jacobian(m, x)
-    assert jac.shape == (4, W, D)
-    for b in range(4):
-        assert torch.allclose(jac[b], _autograd_jacobian(m, x[b]), atol=1e-12)
-    assert all(p.grad is None for p in m.parameters())
+JACOBIAN_STACKS = [dict(activation="tanh"), dict(activation="relu", init="he"),
+                   dict(activation="sigmoid", residual=True, residual_scale=0.5),
+                   dict(activation="tanh", norm="layer")]
+
+
+def test_input_output_jacobian_matches_autograd(subtests):
+    for kw in JACOBIAN_STACKS:
+        with subtests.test(**kw):
+            m, x = _mlp(**kw), _x(n=4)
+            jac = deep.input_output_jacobian(m, x)
+            assert jac.shape == (4, W, D)
+            for b in range(4):
+                assert torch.allclose(jac[b], _autograd_jacobian(m, x[b]), atol=1e-12)
+            assert all(p.grad is None for p in m.parameters())
 
 
 def test_input_output_jacobian_of_orthogonal_linear_stack_is_orthogonal():
@@ -255,17 +274,21 @@ def test_input_output_jacobian_refuses_batch_norm():
         deep.input_output_jacobian(_mlp(norm="batch"), _x())
 
 
-@pytest.mark.parametrize("fn", [deep.layer_grad_norms, deep.activation_stds, deep.mean_derivatives,
-                                deep.dead_fraction, deep.saturated_fraction,
-                                deep.preactivation_percentiles, deep.input_output_jacobian])
-def test_measurements_check_arguments(fn):
-    m = _mlp()
-    with pytest.raises(TypeError, match="must be a rnnlab.deep.DeepMLP"):
-        fn(torch.nn.Linear(D, 1), _x())
-    with pytest.raises(ValueError, match=f"size {D} on axis 1"):
-        fn(m, _x(d=D + 1))
-    with pytest.raises(TypeError, match="must be a torch.Tensor"):
-        fn(m, np.zeros((B, D)))
+MEASUREMENTS = [deep.layer_grad_norms, deep.activation_stds, deep.mean_derivatives,
+                deep.dead_fraction, deep.saturated_fraction, deep.preactivation_percentiles,
+                deep.input_output_jacobian]
+
+
+def test_measurements_check_arguments(subtests):
+    for fn in MEASUREMENTS:
+        with subtests.test(fn=fn.__name__):
+            m = _mlp()
+            with pytest.raises(TypeError, match="must be a rnnlab.deep.DeepMLP"):
+                fn(torch.nn.Linear(D, 1), _x())
+            with pytest.raises(ValueError, match=f"size {D} on axis 1"):
+                fn(m, _x(d=D + 1))
+            with pytest.raises(TypeError, match="must be a torch.Tensor"):
+                fn(m, np.zeros((B, D)))
 
 
 def test_grad_options_are_checked():

@@ -1,6 +1,7 @@
 """Unit tests of rnnlab.gated: LSTMCell, GRUCell, ChoGRUCell against torch.nn, loading and
 exporting weights (stacked layers too), the readable step, and bad inputs."""
 import inspect
+import itertools
 
 import pytest
 import torch
@@ -26,69 +27,72 @@ def _rel(a, b):
     return float((a - b).abs().max() / b.abs().max().clamp_min(1.0))
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-@pytest.mark.parametrize("kind", ["lstm", "gru"])
-@pytest.mark.parametrize("unroll", [False, True])
-def test_stacked_cells_equal_torch_outputs_states_and_every_gradient(kind, dtype, unroll):
-    torch.manual_seed(0)
-    ref = TORCH[kind](D, H, num_layers=2, batch_first=True).to(dtype)
-    cells = cells_from_torch(ref)
-    assert [c.W_x.dtype for c in cells] == [dtype, dtype]
-    x = _x(B, T, D, dtype=dtype)
-    want, want_state = ref(x)
-    out, finals = x, []
-    for cell in cells:
-        out, state = cell.unroll(out) if unroll else RecurrentLayer(cell)(out)
-        finals.append(state)
-    assert _rel(out, want) < TOL[dtype]
-    if kind == "lstm":
-        for part in range(2):  # h_n and c_n
-            got = torch.stack([s[part] for s in finals])
-            assert _rel(got, want_state[part]) < TOL[dtype]
-    else:
-        assert _rel(torch.stack(finals), want_state) < TOL[dtype]
-    w = _x(B, T, H, seed=5, dtype=dtype)
-    (out * w).sum().backward()
-    (want * w).sum().backward()
-    for layer, cell in enumerate(cells):
-        grads = cell.torch_grads()
-        assert set(grads) == {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}
-        for name, g in grads.items():
-            assert _rel(g, getattr(ref, f"{name}_l{layer}").grad) < TOL[dtype], (layer, name)
+def test_stacked_cells_equal_torch_outputs_states_and_every_gradient(subtests):
+    for unroll, kind, dtype in itertools.product([False, True], ["lstm", "gru"],
+                                                 [torch.float32, torch.float64]):
+        with subtests.test(unroll=unroll, kind=kind, dtype=str(dtype)):
+            torch.manual_seed(0)
+            ref = TORCH[kind](D, H, num_layers=2, batch_first=True).to(dtype)
+            cells = cells_from_torch(ref)
+            assert [c.W_x.dtype for c in cells] == [dtype, dtype]
+            x = _x(B, T, D, dtype=dtype)
+            want, want_state = ref(x)
+            out, finals = x, []
+            for cell in cells:
+                out, state = cell.unroll(out) if unroll else RecurrentLayer(cell)(out)
+                finals.append(state)
+            assert _rel(out, want) < TOL[dtype]
+            if kind == "lstm":
+                for part in range(2):  # h_n and c_n
+                    got = torch.stack([s[part] for s in finals])
+                    assert _rel(got, want_state[part]) < TOL[dtype]
+            else:
+                assert _rel(torch.stack(finals), want_state) < TOL[dtype]
+            w = _x(B, T, H, seed=5, dtype=dtype)
+            (out * w).sum().backward()
+            (want * w).sum().backward()
+            for layer, cell in enumerate(cells):
+                grads = cell.torch_grads()
+                assert set(grads) == {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}
+                for name, g in grads.items():
+                    assert _rel(g, getattr(ref, f"{name}_l{layer}").grad) < TOL[dtype], \
+                        (layer, name)
 
 
-@pytest.mark.parametrize("cls, ref_cls", [(LSTMCell, nn.LSTMCell), (GRUCell, nn.GRUCell)])
-def test_one_step_equals_torch_cell_module(cls, ref_cls):
-    torch.manual_seed(1)
-    ref = ref_cls(D, H).double()
-    cell = cls.from_torch(ref)
-    x_t, h = _x(B, D), _x(B, H, seed=1)
-    if cls is LSTMCell:
-        c = _x(B, H, seed=2)
-        h_new, c_new = cell(x_t, (h, c))
-        want_h, want_c = ref(x_t, (h, c))
-        assert _rel(c_new, want_c) < 1e-12
-    else:
-        h_new, want_h = cell(x_t, h), ref(x_t, h)
-    assert _rel(h_new, want_h) < 1e-12
+def test_one_step_equals_torch_cell_module(subtests):
+    for cls, ref_cls in [(LSTMCell, nn.LSTMCell), (GRUCell, nn.GRUCell)]:
+        with subtests.test(cls=cls.__name__):
+            torch.manual_seed(1)
+            ref = ref_cls(D, H).double()
+            cell = cls.from_torch(ref)
+            x_t, h = _x(B, D), _x(B, H, seed=1)
+            if cls is LSTMCell:
+                c = _x(B, H, seed=2)
+                h_new, c_new = cell(x_t, (h, c))
+                want_h, want_c = ref(x_t, (h, c))
+                assert _rel(c_new, want_c) < 1e-12
+            else:
+                h_new, want_h = cell(x_t, h), ref(x_t, h)
+            assert _rel(h_new, want_h) < 1e-12
 
 
-@pytest.mark.parametrize("cls", [LSTMCell, GRUCell])
-def test_to_torch_round_trip_and_stacked_export(cls):
-    torch.manual_seed(2)
-    cells = [cls(D, H).double(), cls(H, H).double()]
-    module = cells_to_torch(cells)
-    assert module.batch_first and module.num_layers == 2
-    x = _x(B, T, D)
-    out = x
-    for cell in cells:
-        out, _ = cell.unroll(out)
-    assert _rel(out, module(x)[0]) < 1e-12
-    single = cells[0].to_torch()
-    assert single.num_layers == 1
-    back = cls.from_torch(single)
-    for p, q in zip(back.parameters(), cells[0].parameters()):
-        assert torch.equal(p, q)
+def test_to_torch_round_trip_and_stacked_export(subtests):
+    for cls in (LSTMCell, GRUCell):
+        with subtests.test(cls=cls.__name__):
+            torch.manual_seed(2)
+            cells = [cls(D, H).double(), cls(H, H).double()]
+            module = cells_to_torch(cells)
+            assert module.batch_first and module.num_layers == 2
+            x = _x(B, T, D)
+            out = x
+            for cell in cells:
+                out, _ = cell.unroll(out)
+            assert _rel(out, module(x)[0]) < 1e-12
+            single = cells[0].to_torch()
+            assert single.num_layers == 1
+            back = cls.from_torch(single)
+            for p, q in zip(back.parameters(), cells[0].parameters()):
+                assert torch.equal(p, q)
 
 
 def test_cho_form_differs_but_agrees_for_diagonal_W_hn_and_zero_b_hn():
@@ -136,28 +140,38 @@ def test_sequence_models_and_gradient_tools_take_gated_cells():
         assert norms.shape == (T,) and torch.all(norms > 0)
 
 
-@pytest.mark.parametrize("cls, lines", [
+EQUATION_LINES = [                  # (cell, lines its forward must contain)
     (LSTMCell, ["a_i, a_f, a_g, a_o = a.chunk(4, dim=1)", "c = f * c_prev + i * g",
                 "h = o * torch.tanh(c)"]),
     (GRUCell, ["r = torch.sigmoid(a_xr + a_hr)", "n = torch.tanh(a_xn + r * (a_hn + self.b_hn))",
                "h = (1 - z) * n + z * h_prev"]),
     (ChoGRUCell, ["n = torch.tanh(a_xn + (r * h_prev) @ W_hn.T + self.b_hn)"]),
-])
-def test_forward_is_one_method_that_reads_as_the_equations(cls, lines):
-    source = inspect.getsource(cls.forward)
-    for line in lines:
-        assert line in source, f"{cls.__name__}.forward should contain {line!r}"
-    assert "self._" not in source, "forward must not hand its work to private helpers"
+]
 
 
-@pytest.mark.parametrize("cls", [LSTMCell, GRUCell, ChoGRUCell])
-def test_unroll_with_precomputed_input_equals_step_by_step_forward(cls):
-    torch.manual_seed(7)
-    cell = cls(D, H).double()
-    x = _x(B, T, D)
-    fast, fast_state = cell.unroll(x)
-    slow, slow_state = RecurrentLayer(cell)(x)
-    assert _rel(fast, slow) < 1e-14
+def test_forward_is_one_method_that_reads_as_the_equations(subtests):
+    for cls, lines in EQUATION_LINES:
+        with subtests.test(cls=cls.__name__):
+            source = inspect.getsource(cls.forward)
+            for line in lines:
+                assert line in source, f"{cls.__name__}.forward should contain {line!r}"
+            assert "self._" not in source, "forward must not hand its work to private helpers"
+
+
+def test_unroll_with_precomputed_input_equals_step_by_step_forward(subtests):
+    for cls in (LSTMCell, GRUCell, ChoGRUCell):
+        with subtests.test(cls=cls.__name__):
+            torch.manual_seed(7)
+            cell = cls(D, H).double()
+            x = _x(B, T, D)
+            fast, fast_state = cell.unroll(x)
+            slow, slow_state = RecurrentLayer(cell)(x)
+            assert _rel(fast, slow) < 1e-14
+            if cls is LSTMCell:   # the final states too: (h, c), or h
+                assert isinstance(fast_state, tuple) and len(fast_state) == 2
+                assert all(_rel(f, s) < 1e-14 for f, s in zip(fast_state, slow_state))
+            else:
+                assert _rel(fast_state, slow_state) < 1e-14
 
 
 def test_lstm_carousel_jacobian_block_is_diag_f():
@@ -224,13 +238,14 @@ def test_bad_inputs():
         cells_to_torch([LSTMCell(D, H), LSTMCell(D, H)])
 
 
-@pytest.mark.parametrize("kind", ["lstm", "gru"])
-def test_bidirectional_layer_of_two_cells_equals_torch_bidirectional(kind):
-    torch.manual_seed(8)
-    ref = TORCH[kind](D, H, batch_first=True, bidirectional=True).double()
-    cls = LSTMCell if kind == "lstm" else GRUCell
-    layer = BidirectionalLayer(cls.from_torch(ref), cls.from_torch(ref, reverse=True))
-    x = _x(B, T, D)
-    got, _ = layer(x)
-    assert got.shape == (B, T, 2 * H)
-    assert _rel(got, ref(x)[0]) < 1e-12
+def test_bidirectional_layer_of_two_cells_equals_torch_bidirectional(subtests):
+    for kind in ("lstm", "gru"):
+        with subtests.test(kind=kind):
+            torch.manual_seed(8)
+            ref = TORCH[kind](D, H, batch_first=True, bidirectional=True).double()
+            cls = LSTMCell if kind == "lstm" else GRUCell
+            layer = BidirectionalLayer(cls.from_torch(ref), cls.from_torch(ref, reverse=True))
+            x = _x(B, T, D)
+            got, _ = layer(x)
+            assert got.shape == (B, T, 2 * H)
+            assert _rel(got, ref(x)[0]) < 1e-12

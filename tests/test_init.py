@@ -22,26 +22,29 @@ def test_xavier_and_he_variances():
     assert init.he_normal(300, 200, generator=g).var().item() == pytest.approx(2 / 200, rel=0.05)
 
 
-@pytest.mark.parametrize("shape", [(6, 6), (8, 3), (3, 8)])
-def test_orthogonal_has_unit_singular_values(shape):
-    Q = init.orthogonal(*shape, generator=make_generator(1), dtype=torch.float64)
-    assert Q.shape == shape
-    s = torch.linalg.svdvals(Q)
-    torch.testing.assert_close(s, torch.ones_like(s))
-    small = min(shape)
-    gram = Q.T @ Q if shape[0] >= shape[1] else Q @ Q.T
-    torch.testing.assert_close(gram, torch.eye(small, dtype=torch.float64))
+def test_orthogonal_has_unit_singular_values(subtests):
+    for shape in [(6, 6), (8, 3), (3, 8)]:      # square, tall, wide
+        with subtests.test(shape=shape):
+            Q = init.orthogonal(*shape, generator=make_generator(1), dtype=torch.float64)
+            assert Q.shape == shape
+            s = torch.linalg.svdvals(Q)
+            torch.testing.assert_close(s, torch.ones_like(s))
+            small = min(shape)
+            gram = Q.T @ Q if shape[0] >= shape[1] else Q @ Q.T
+            torch.testing.assert_close(gram, torch.eye(small, dtype=torch.float64))
 
 
-@pytest.mark.parametrize("scale", [0.5, 1.0, 1.5])
-def test_scaled_orthogonal_singular_values_and_eigenvalues(scale):
-    W = init.scaled_orthogonal(16, scale, generator=make_generator(2), dtype=torch.float64)
-    s = torch.linalg.svdvals(W)
-    torch.testing.assert_close(s, torch.full_like(s, scale))
-    torch.testing.assert_close(torch.linalg.eigvals(W).abs(), torch.full((16,), scale,
-                                                                         dtype=torch.float64))
-    assert init.spectral_norm(W) == pytest.approx(scale)
-    assert init.spectral_radius(W) == pytest.approx(scale)
+def test_scaled_orthogonal_singular_values_and_eigenvalues(subtests):
+    for scale in (0.5, 1.5):          # shrinks, grows (scale 1 is the same code)
+        with subtests.test(scale=scale):
+            W = init.scaled_orthogonal(16, scale, generator=make_generator(2),
+                                       dtype=torch.float64)
+            s = torch.linalg.svdvals(W)
+            torch.testing.assert_close(s, torch.full_like(s, scale))
+            torch.testing.assert_close(torch.linalg.eigvals(W).abs(),
+                                       torch.full((16,), scale, dtype=torch.float64))
+            assert init.spectral_norm(W) == pytest.approx(scale)
+            assert init.spectral_radius(W) == pytest.approx(scale)
 
 
 def test_generator_makes_initialisers_reproducible():
@@ -59,15 +62,18 @@ def test_spectral_norm_and_radius_differ_for_non_normal_matrices():
     assert init.spectral_norm(torch.randn(3, 5)) > 0    # any rectangular matrix
 
 
-@pytest.mark.parametrize("scheme", sorted(init.INITIALIZERS))
-def test_init_recurrent_overwrites_W_hh(scheme):
-    cell = cells.RNNCell(3, 8)
-    W_xh = cell.W_xh.detach().clone()
-    init.init_recurrent_(cell, scheme, scale=0.9, generator=make_generator(0))
-    assert torch.equal(cell.W_xh, W_xh)                  # only W_hh changes
-    if scheme in ("orthogonal", "identity"):
-        assert init.spectral_norm(cell.W_hh) == pytest.approx(0.9, rel=1e-5)
-        assert init.spectral_radius(cell.W_hh) == pytest.approx(0.9, rel=1e-5)
+def test_init_recurrent_overwrites_W_hh(subtests):
+    for scheme in sorted(init.INITIALIZERS):
+        with subtests.test(scheme=scheme):
+            cell = cells.RNNCell(3, 8)
+            W_xh = cell.W_xh.detach().clone()
+            init.init_recurrent_(cell, scheme, scale=0.9, generator=make_generator(0))
+            assert torch.equal(cell.W_xh, W_xh)                  # only W_hh changes
+            want = 0.9 * init.INITIALIZERS[scheme](8, 8, generator=make_generator(0))
+            assert torch.equal(cell.W_hh.detach(), want)         # to 0.9 times the scheme's draw
+            if scheme in ("orthogonal", "identity"):
+                assert init.spectral_norm(cell.W_hh) == pytest.approx(0.9, rel=1e-5)
+                assert init.spectral_radius(cell.W_hh) == pytest.approx(0.9, rel=1e-5)
 
 
 def test_bad_inputs():

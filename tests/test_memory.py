@@ -1,4 +1,6 @@
 """Unit tests of rnnlab.memory: what BPTT keeps, truncation and checkpointing."""
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -28,17 +30,22 @@ def _rel(a, b):
     return float((a - b).norm() / (a.norm() + b.norm()))
 
 
-@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-@pytest.mark.parametrize("T, chunk", [(12, 4), (13, 5), (5, 1), (6, 6), (4, 9)])
-def test_checkpointed_gives_the_full_gradient(cell, T, chunk):
-    layer, readout = _rnn(cell)
-    x, y = _data(T)
-    full = memory.bptt_gradients(layer, readout, x, y)
-    ckpt = memory.bptt_gradients(layer, readout, x, y, mode="checkpointed", chunk=chunk)
-    assert set(full.grads) == set(ckpt.grads) and len(full.grads) == 6
-    assert abs(full.loss - ckpt.loss) < 1e-12
-    for name, g in full.grads.items():
-        assert _rel(g, ckpt.grads[name]) < 1e-12, name
+# (T, chunk): chunks that divide T, a shorter last chunk, one step a chunk, one chunk (chunk = T;
+# a chunk longer than T is the same single chunk)
+CHECKPOINT_CHUNKS = [(12, 4), (13, 5), (5, 1), (6, 6)]
+
+
+def test_checkpointed_gives_the_full_gradient(subtests):
+    for cell, (T, chunk) in itertools.product(["rnn", "gru", "lstm"], CHECKPOINT_CHUNKS):
+        with subtests.test(cell=cell, T=T, chunk=chunk):
+            layer, readout = _rnn(cell)
+            x, y = _data(T)
+            full = memory.bptt_gradients(layer, readout, x, y)
+            ckpt = memory.bptt_gradients(layer, readout, x, y, mode="checkpointed", chunk=chunk)
+            assert set(full.grads) == set(ckpt.grads) and len(full.grads) == 6
+            assert abs(full.loss - ckpt.loss) < 1e-12
+            for name, g in full.grads.items():
+                assert _rel(g, ckpt.grads[name]) < 1e-12, name
 
 
 def test_full_gradient_is_autograd_of_the_mse_and_leaves_it_in_grad():
@@ -53,20 +60,21 @@ def test_full_gradient_is_autograd_of_the_mse_and_leaves_it_in_grad():
         assert torch.allclose(got, want, atol=1e-14)
 
 
-@pytest.mark.parametrize("T, chunk", [(12, 4), (10, 3)])
-def test_truncated_equals_the_chunked_numpy_bptt(T, chunk):
-    layer, readout = _rnn()
-    x, y = _data(T)
-    res = memory.bptt_gradients(layer, readout, x, y, mode="truncated", chunk=chunk)
-    params = nr.from_torch_rnn(layer, W_hy=readout.weight.detach().numpy(),
-                               b_y=readout.bias.detach().numpy())
-    _, want = nr.loss_and_grads(params, x.numpy(), y.numpy(), truncate=chunk,
-                                truncation="chunked")
-    got_hh = res.grads["layer.weight_hh_l0"].numpy()
-    assert np.max(np.abs(got_hh - want["W_hh"])) < 1e-12
-    assert np.max(np.abs(res.grads["readout.weight"].numpy() - want["W_hy"])) < 1e-12
-    full = memory.bptt_gradients(layer, readout, x, y)
-    assert _rel(full.grads["layer.weight_hh_l0"], res.grads["layer.weight_hh_l0"]) > 1e-3
+def test_truncated_equals_the_chunked_numpy_bptt(subtests):
+    for T, chunk in [(12, 4), (10, 3)]:           # chunks that divide T, a shorter last chunk
+        with subtests.test(T=T, chunk=chunk):
+            layer, readout = _rnn()
+            x, y = _data(T)
+            res = memory.bptt_gradients(layer, readout, x, y, mode="truncated", chunk=chunk)
+            params = nr.from_torch_rnn(layer, W_hy=readout.weight.detach().numpy(),
+                                       b_y=readout.bias.detach().numpy())
+            _, want = nr.loss_and_grads(params, x.numpy(), y.numpy(), truncate=chunk,
+                                        truncation="chunked")
+            got_hh = res.grads["layer.weight_hh_l0"].numpy()
+            assert np.max(np.abs(got_hh - want["W_hh"])) < 1e-12
+            assert np.max(np.abs(res.grads["readout.weight"].numpy() - want["W_hy"])) < 1e-12
+            full = memory.bptt_gradients(layer, readout, x, y)
+            assert _rel(full.grads["layer.weight_hh_l0"], res.grads["layer.weight_hh_l0"]) > 1e-3
 
 
 def test_scratch_layer_works_and_its_peak_grows_with_T():
@@ -110,17 +118,21 @@ def test_meter_counts_a_storage_once_and_releases_it():
     assert meter.peak == 30
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
+BAD_ARGUMENTS = [                   # (kwargs, error, message)
     ({"mode": "sliding"}, ValueError, "mode must be one of"),
     ({"mode": "truncated"}, TypeError, "chunk must be an int"),
     ({"mode": "checkpointed", "chunk": 0}, ValueError, "chunk must be >= 1"),
     ({"mode": "full", "chunk": 4}, ValueError, "chunk applies to the chunked modes"),
-])
-def test_bad_arguments(kwargs, error, match):
-    layer, readout = _rnn()
-    x, y = _data(6)
-    with pytest.raises(error, match=match):
-        memory.bptt_gradients(layer, readout, x, y, **kwargs)
+]
+
+
+def test_bad_arguments(subtests):
+    for kwargs, error, match in BAD_ARGUMENTS:
+        with subtests.test(**kwargs):
+            layer, readout = _rnn()
+            x, y = _data(6)
+            with pytest.raises(error, match=match):
+                memory.bptt_gradients(layer, readout, x, y, **kwargs)
 
 
 def test_bad_inputs():

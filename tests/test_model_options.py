@@ -23,12 +23,13 @@ def test_identity_init_is_an_irnn():
     assert m.cell.nonlinearity == "relu"
 
 
-@pytest.mark.parametrize("scale", [0.5, 1.0, 1.3])
-def test_orthogonal_init_with_scale(scale):
-    m = SequenceModel(D, H, O, init="orthogonal", init_scale=scale, init_seed=0).double()
-    W = m.cell.W_hh.detach()
-    assert torch.allclose(W.T @ W, scale ** 2 * torch.eye(H, dtype=W.dtype), atol=1e-6)
-    assert abs(rinit.spectral_radius(W) - scale) < 1e-5
+def test_orthogonal_init_with_scale(subtests):
+    for scale in (0.5, 1.3):          # W = scale * Q: shrinks, grows (scale 1 is the same code)
+        with subtests.test(scale=scale):
+            m = SequenceModel(D, H, O, init="orthogonal", init_scale=scale, init_seed=0).double()
+            W = m.cell.W_hh.detach()
+            assert torch.allclose(W.T @ W, scale ** 2 * torch.eye(H, dtype=W.dtype), atol=1e-6)
+            assert abs(rinit.spectral_radius(W) - scale) < 1e-5
 
 
 def test_init_seed_is_reproducible():
@@ -41,10 +42,11 @@ def test_init_seed_is_reproducible():
     assert torch.equal(a.cell.W_hh.detach(), rinit.he_normal(H, H, generator=g))
 
 
-@pytest.mark.parametrize("cell", ["rnn_ln", "rnn_bn"])
-def test_init_applies_to_normalised_cells(cell):
-    m = SequenceModel(D, H, O, cell=cell, init="identity")
-    assert torch.equal(m.cell.W_hh.detach(), torch.eye(H))
+def test_init_applies_to_normalised_cells(subtests):
+    for cell in ("rnn_ln", "rnn_bn"):
+        with subtests.test(cell=cell):
+            m = SequenceModel(D, H, O, cell=cell, init="identity")
+            assert torch.equal(m.cell.W_hh.detach(), torch.eye(H))
 
 
 def test_bad_options():

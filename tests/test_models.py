@@ -55,15 +55,16 @@ def test_layer_output_at_t_ignores_the_future():
     assert torch.equal(a[:, :5], b[:, :5]) and not torch.allclose(a[:, 5:], b[:, 5:])
 
 
-@pytest.mark.parametrize("head, shape", [("last", (B, O)), ("all", (B, T, O))])
-def test_model_heads(head, shape):
-    model = SequenceModel(D, H, O, head=head)
-    x = _x(B, T, D)
-    y = model(x)
-    assert y.shape == shape
-    outputs, _ = model.layer(x)
-    want = model.readout(outputs[:, -1] if head == "last" else outputs)
-    assert torch.equal(y, want)
+def test_model_heads(subtests):
+    for head, shape in [("last", (B, O)), ("all", (B, T, O))]:
+        with subtests.test(head=head):
+            model = SequenceModel(D, H, O, head=head)
+            x = _x(B, T, D)
+            y = model(x)
+            assert y.shape == shape
+            outputs, _ = model.layer(x)
+            want = model.readout(outputs[:, -1] if head == "last" else outputs)
+            assert torch.equal(y, want)
 
 
 def test_model_return_state_and_continue():
@@ -108,18 +109,22 @@ def test_bad_inputs():
         RecurrentLayer(nn.Linear(D, H))
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
+BAD_ARGUMENTS = [                   # (the argument changed, error, message)
     (dict(output_size=0), ValueError, "output_size must be >= 1"),
     (dict(output_size=1.5), TypeError, "output_size must be an int"),
     (dict(head="first"), ValueError, "head must be one of"),
     (dict(cell="transformer"), ValueError, "kind must be one of"),
     (dict(hidden_size=0), ValueError, "hidden_size must be >= 1"),
-])
-def test_model_rejects_bad_arguments(kwargs, exc, match):
-    args = dict(input_size=D, hidden_size=H, output_size=O) | kwargs
-    with pytest.raises(exc, match=match):
-        SequenceModel(args.pop("input_size"), args.pop("hidden_size"), args.pop("output_size"),
-                      **args)
+]
+
+
+def test_model_rejects_bad_arguments(subtests):
+    for kwargs, exc, match in BAD_ARGUMENTS:
+        with subtests.test(**kwargs):
+            args = dict(input_size=D, hidden_size=H, output_size=O) | kwargs
+            with pytest.raises(exc, match=match):
+                SequenceModel(args.pop("input_size"), args.pop("hidden_size"),
+                              args.pop("output_size"), **args)
 
 
 def test_a_fresh_interpreter_builds_every_kind_after_importing_models_alone():

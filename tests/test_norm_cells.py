@@ -28,13 +28,17 @@ def test_layer_norm_function():
         layer_norm([1.0, 2.0])
 
 
-@pytest.mark.parametrize("kind, cls", [("rnn_ln", LayerNormRNNCell), ("rnn_bn", BatchNormRNNCell)])
-def test_models_build_the_normalised_cells_by_name(kind, cls):
-    assert CELLS[kind] is cls
-    model = models.SequenceModel(D, H, 2, cell=kind, head="all").double()
-    y, h = model(_x(B, T, D), return_state=True)
-    assert y.shape == (B, T, 2) and h.shape == (B, H)
-    assert isinstance(model.cell, cls)
+NORM_CELLS = [("rnn_ln", LayerNormRNNCell), ("rnn_bn", BatchNormRNNCell)]   # (kind, class)
+
+
+def test_models_build_the_normalised_cells_by_name(subtests):
+    for kind, cls in NORM_CELLS:
+        with subtests.test(kind=kind):
+            assert CELLS[kind] is cls
+            model = models.SequenceModel(D, H, 2, cell=kind, head="all").double()
+            y, h = model(_x(B, T, D), return_state=True)
+            assert y.shape == (B, T, 2) and h.shape == (B, H)
+            assert isinstance(model.cell, cls)
 
 
 def test_layer_norm_cell_by_hand():
@@ -115,24 +119,26 @@ def test_unroll_preactivations_matches_the_cell():
         unroll_preactivations(_cell(cells.RNNCell), _x(B, T, D + 1))
 
 
-@pytest.mark.parametrize("cls", [LayerNormRNNCell, BatchNormRNNCell])
-def test_gradient_diagnostics_work(cls):
-    cell = _cell(cls)
-    norms = gradients.hidden_grad_norms(cell, _x(B, T, D))
-    assert norms.shape == (T,) and torch.all(torch.isfinite(norms))
+def test_gradient_diagnostics_work(subtests):
+    for _, cls in NORM_CELLS:
+        with subtests.test(cls=cls.__name__):
+            cell = _cell(cls)
+            norms = gradients.hidden_grad_norms(cell, _x(B, T, D))
+            assert norms.shape == (T,) and torch.all(torch.isfinite(norms))
 
 
-@pytest.mark.parametrize("cls", [LayerNormRNNCell, BatchNormRNNCell])
-def test_bad_arguments(cls):
-    with pytest.raises(ValueError, match="nonlinearity must be one of"):
-        cls(D, H, nonlinearity="softsign")
-    with pytest.raises(ValueError, match="eps must be > 0"):
-        cls(D, H, eps=0.0)
-    with pytest.raises(TypeError, match="hidden_size must be an int"):
-        cls(D, 2.0)
-    with pytest.raises(TypeError, match="gamma must be a number"):
-        cls(D, H, gamma="big")
-    with pytest.raises(ValueError, match="state must have size"):
-        models.RecurrentLayer(cls(D, H))(torch.zeros(B, T, D), torch.zeros(B + 1, H))
-    with pytest.raises(ValueError, match="momentum must be <= 1"):
+def test_bad_arguments(subtests):
+    for _, cls in NORM_CELLS:
+        with subtests.test(cls=cls.__name__):
+            with pytest.raises(ValueError, match="nonlinearity must be one of"):
+                cls(D, H, nonlinearity="softsign")
+            with pytest.raises(ValueError, match="eps must be > 0"):
+                cls(D, H, eps=0.0)
+            with pytest.raises(TypeError, match="hidden_size must be an int"):
+                cls(D, 2.0)
+            with pytest.raises(TypeError, match="gamma must be a number"):
+                cls(D, H, gamma="big")
+            with pytest.raises(ValueError, match="state must have size"):
+                models.RecurrentLayer(cls(D, H))(torch.zeros(B, T, D), torch.zeros(B + 1, H))
+    with pytest.raises(ValueError, match="momentum must be <= 1"):   # the batch-norm cell's own
         BatchNormRNNCell(D, H, momentum=2.0)

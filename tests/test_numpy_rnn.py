@@ -1,4 +1,6 @@
 """Unit tests of rnnlab.numpy_rnn: the NumPy RNN against torch.nn.RNN and autograd."""
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -12,18 +14,19 @@ def _x(B, T, D=D, seed=0):
     return np.random.default_rng(seed).normal(size=(B, T, D))
 
 
-@pytest.mark.parametrize("B,T", [(4, 7), (1, 1), (2, 1), (1, 9)])
-def test_forward_hidden_states_equal_torch_rnn(B, T):
-    params = nr.init_params(D, H, O, seed=1)
-    x, h0 = _x(B, T), np.random.default_rng(2).normal(size=(B, H))
-    y, cache = nr.forward(params, x, h0)
-    want, h_T = nr.to_torch_rnn(params)(torch.from_numpy(x), torch.from_numpy(h0)[None])
-    assert y.shape == (B, T, O)
-    assert cache["h"].shape == (B, T + 1, H) and cache["a"].shape == (B, T, H)
-    assert np.array_equal(cache["h"][:, 0], h0)
-    assert np.max(np.abs(cache["h"][:, 1:] - want.detach().numpy())) < 1e-12
-    assert np.max(np.abs(cache["h"][:, -1] - h_T[0].detach().numpy())) < 1e-12
-    assert np.allclose(y, cache["h"][:, 1:] @ params["W_hy"].T + params["b_y"])
+def test_forward_hidden_states_equal_torch_rnn(subtests):
+    for B, T in [(4, 7), (1, 1), (2, 1), (1, 9)]:   # one example and/or one step, or neither
+        with subtests.test(B=B, T=T):
+            params = nr.init_params(D, H, O, seed=1)
+            x, h0 = _x(B, T), np.random.default_rng(2).normal(size=(B, H))
+            y, cache = nr.forward(params, x, h0)
+            want, h_T = nr.to_torch_rnn(params)(torch.from_numpy(x), torch.from_numpy(h0)[None])
+            assert y.shape == (B, T, O)
+            assert cache["h"].shape == (B, T + 1, H) and cache["a"].shape == (B, T, H)
+            assert np.array_equal(cache["h"][:, 0], h0)
+            assert np.max(np.abs(cache["h"][:, 1:] - want.detach().numpy())) < 1e-12
+            assert np.max(np.abs(cache["h"][:, -1] - h_T[0].detach().numpy())) < 1e-12
+            assert np.allclose(y, cache["h"][:, 1:] @ params["W_hy"].T + params["b_y"])
 
 
 def test_from_torch_rnn_round_trip_and_no_readout():
@@ -115,18 +118,19 @@ def _max_diff(a, b):
     return max(float(np.max(np.abs(a[k] - b[k]))) for k in b)
 
 
-@pytest.mark.parametrize("readout", [True, False])
-@pytest.mark.parametrize("activation", ["tanh", "relu"])
-def test_backward_equals_autograd(readout, activation):
-    for B, T in [(4, 7), (1, 1), (3, 1), (1, 12), (2, 30)]:   # one step, one example, longer
-        params, x, target, h0 = _problem(B, T, readout=readout, scale=2.0)
-        y, cache = nr.forward(params, x, h0, activation=activation)
-        loss, dy = nr.mse_loss(y, target)
-        grads = nr.backward(params, cache, dy)
-        want_loss, want = _torch_grads(params, x, target, h0, activation=activation)
-        assert abs(loss - want_loss) < 1e-12, (B, T)
-        assert set(grads) == set(want), (B, T)
-        assert _max_diff(grads, want) < 1e-10, (B, T)
+def test_backward_equals_autograd(subtests):
+    for activation, readout in itertools.product(["tanh", "relu"], [True, False]):
+        with subtests.test(activation=activation, readout=readout):
+            # one step, one example, longer
+            for B, T in [(4, 7), (1, 1), (3, 1), (1, 12), (2, 30)]:
+                params, x, target, h0 = _problem(B, T, readout=readout, scale=2.0)
+                y, cache = nr.forward(params, x, h0, activation=activation)
+                loss, dy = nr.mse_loss(y, target)
+                grads = nr.backward(params, cache, dy)
+                want_loss, want = _torch_grads(params, x, target, h0, activation=activation)
+                assert abs(loss - want_loss) < 1e-12, (B, T)
+                assert set(grads) == set(want), (B, T)
+                assert _max_diff(grads, want) < 1e-10, (B, T)
 
 
 def test_loss_and_grads_and_dh():
@@ -150,31 +154,33 @@ def test_loss_and_grads_and_dh():
     assert np.max(np.abs(dh - torch.stack([h.grad for h in hs], 1).numpy())) < 1e-12
 
 
-# windows shorter than the sequence (k >= T is the full gradient, tested below)
-TRUNCATIONS = [(2, 7, 1), (2, 7, 2), (2, 7, 3), (2, 7, 5), (3, 10, 1), (3, 10, 4), (3, 10, 7),
-               (1, 12, 5)]
+# (B, T, k): windows shorter than the sequence (k >= T is the full gradient, tested below):
+# every step cut (k = 1), several cuts, one cut, one example
+TRUNCATIONS = [(2, 7, 1), (2, 7, 2), (2, 7, 5), (1, 12, 5)]
 
 
-@pytest.mark.parametrize("B,T,k", TRUNCATIONS)
-def test_chunked_truncation_equals_autograd_with_detach(B, T, k):
-    params, x, target, h0 = _problem(B, T, scale=1.5)
-    _, want = _torch_grads(params, x, target, h0, chunk=k)
-    _, got = nr.loss_and_grads(params, x, target, h0, truncate=k, truncation="chunked")
-    assert _max_diff(got, want) < 1e-10
+def test_chunked_truncation_equals_autograd_with_detach(subtests):
+    for B, T, k in TRUNCATIONS:
+        with subtests.test(B=B, T=T, k=k):
+            params, x, target, h0 = _problem(B, T, scale=1.5)
+            _, want = _torch_grads(params, x, target, h0, chunk=k)
+            _, got = nr.loss_and_grads(params, x, target, h0, truncate=k, truncation="chunked")
+            assert _max_diff(got, want) < 1e-10
 
 
-@pytest.mark.parametrize("B,T,k", TRUNCATIONS)
-def test_sliding_truncation_equals_autograd_per_term(B, T, k):
-    params, x, target, h0 = _problem(B, T, scale=1.5)
-    _, want = _torch_grads(params, x, target, h0, window=k)
-    _, got = nr.loss_and_grads(params, x, target, h0, truncate=k)
-    assert _max_diff(got, want) < 1e-10
+def test_sliding_truncation_equals_autograd_per_term(subtests):
+    for B, T, k in TRUNCATIONS:
+        with subtests.test(B=B, T=T, k=k):
+            params, x, target, h0 = _problem(B, T, scale=1.5)
+            _, want = _torch_grads(params, x, target, h0, window=k)
+            _, got = nr.loss_and_grads(params, x, target, h0, truncate=k)
+            assert _max_diff(got, want) < 1e-10
 
 
 def test_truncation_long_window_is_full_and_lags_sum_to_full():
     params, x, target, h0 = _problem(2, 9, scale=1.5)
     _, full = nr.loss_and_grads(params, x, target, h0)
-    for variant, k in (("sliding", 10), ("chunked", 9), ("chunked", 50)):
+    for variant, k in (("sliding", 10), ("chunked", 9), ("chunked", 50)):   # nothing cut
         _, trunc = nr.loss_and_grads(params, x, target, h0, truncate=k, truncation=variant)
         assert _max_diff(trunc, full) < 1e-12
     # sliding with k = T drops only l_T's path to h0 (lag T)
