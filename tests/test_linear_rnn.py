@@ -84,15 +84,16 @@ def test_gradient_by_lag_is_the_modulus_to_the_k():
     assert torch.allclose(norms, r.max() ** torch.arange(41, dtype=torch.float64), rtol=1e-12)
 
 
-@pytest.mark.parametrize("method", ["scan", "loop"])
-def test_layer_equals_the_cell_unrolled(method):
-    layer = LinearRecurrentLayer(3, 4, method=method, seed=1).double()
-    x = torch.randn(2, 23, 3, dtype=torch.float64)
-    state = torch.randn(2, 8, dtype=torch.float64)
-    out, final = layer(x, state)
-    want, want_final = RecurrentLayer(layer.cell)(x, state)
-    assert out.shape == (2, 23, 8) and torch.allclose(out, want, atol=1e-12)
-    assert torch.allclose(final, want_final, atol=1e-12)
+def test_layer_equals_the_cell_unrolled(subtests):
+    for method in ("scan", "loop"):
+        with subtests.test(method=method):
+            layer = LinearRecurrentLayer(3, 4, method=method, seed=1).double()
+            x = torch.randn(2, 23, 3, dtype=torch.float64)
+            state = torch.randn(2, 8, dtype=torch.float64)
+            out, final = layer(x, state)
+            want, want_final = RecurrentLayer(layer.cell)(x, state)
+            assert out.shape == (2, 23, 8) and torch.allclose(out, want, atol=1e-12)
+            assert torch.allclose(final, want_final, atol=1e-12)
 
 
 def test_final_state_and_reduce_method_equal_the_scan():
@@ -108,18 +109,21 @@ def test_final_state_and_reduce_method_equal_the_scan():
                           atol=1e-12)
 
 
-@pytest.mark.parametrize("make, wrong_state_size", [(LinearRecurrentLayer, 4), (MinGRULayer, 8)],
-                         ids=["linear", "mingru"])     # states (B, 2N = 8) and (B, H = 4)
-def test_layers_reject_a_bad_sequence_state_or_method(make, wrong_state_size):
-    layer = make(3, 4)
-    with pytest.raises(ValueError, match="size 3 on axis 2"):
-        layer(torch.randn(2, 5, 2))
-    with pytest.raises(ValueError, match="at least one time step"):
-        layer(torch.randn(2, 0, 3))
-    with pytest.raises(ValueError, match="state"):
-        layer(torch.randn(2, 5, 3), torch.zeros(2, wrong_state_size))
-    with pytest.raises(ValueError, match="method must be one of"):
-        make(3, 4, method="fft")
+def test_layers_reject_a_bad_sequence_state_or_method(subtests):
+    for layer_kind, make, wrong_state_size in [
+        ("linear", LinearRecurrentLayer, 4),       # its state is (B, 2N = 8)
+        ("mingru", MinGRULayer, 8),                # its state is (B, H = 4)
+    ]:
+        with subtests.test(layer=layer_kind):
+            layer = make(3, 4)
+            with pytest.raises(ValueError, match="size 3 on axis 2"):
+                layer(torch.randn(2, 5, 2))
+            with pytest.raises(ValueError, match="at least one time step"):
+                layer(torch.randn(2, 0, 3))
+            with pytest.raises(ValueError, match="state"):
+                layer(torch.randn(2, 5, 3), torch.zeros(2, wrong_state_size))
+            with pytest.raises(ValueError, match="method must be one of"):
+                make(3, 4, method="fft")
 
 
 def test_model_and_final_state_bad_inputs():

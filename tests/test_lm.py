@@ -12,16 +12,17 @@ def _tiny(cell="lstm", V=5, H=8):
     return lm.CharLM(V, H, embedding_size=4, cell=cell)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
-def test_charlm_shapes_and_state(cell):
-    model = _tiny(cell)
-    x = torch.randint(0, 5, (3, 7))
-    logits, state = model(x)
-    assert logits.shape == (3, 7, 5)
-    # running in two chunks with the carried state equals one pass over the whole sequence
-    a, s = model(x[:, :4])
-    b, _ = model(x[:, 4:], s)
-    assert torch.allclose(torch.cat([a, b], 1), logits, atol=1e-6)
+def test_charlm_shapes_and_state(subtests):
+    for cell in ("lstm", "gru"):                # the state: a pair (h, c), or h alone
+        with subtests.test(cell=cell):
+            model = _tiny(cell)
+            x = torch.randint(0, 5, (3, 7))
+            logits, state = model(x)
+            assert logits.shape == (3, 7, 5)
+            # running in two chunks with the carried state equals one pass over the whole sequence
+            a, s = model(x[:, :4])
+            b, _ = model(x[:, 4:], s)
+            assert torch.allclose(torch.cat([a, b], 1), logits, atol=1e-6)
 
 
 def test_charlm_bad_inputs():

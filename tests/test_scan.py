@@ -20,33 +20,42 @@ def _case(B, T, N, *, dtype, a_shape="full", seed=0):
     return a, b
 
 
-@pytest.mark.parametrize("dtype", [torch.float64, torch.complex128])
-def test_scan_equals_loop_on_random_shapes_float64(dtype):
-    for seed in range(12):                      # twelve random shapes (B, T, N)
-        g = torch.Generator().manual_seed(100 + seed)
-        B, T, N = (int(v) for v in (torch.randint(1, 5, (1,), generator=g),
-                                   torch.randint(1, 70, (1,), generator=g),
-                                   torch.randint(1, 6, (1,), generator=g)))
-        for a_shape in ("full", "time", "const"):
-            a, b = _case(B, T, N, dtype=dtype, a_shape=a_shape, seed=seed)
-            h0 = torch.randn(B, N, dtype=torch.float64, generator=g).to(b.dtype)
-            for start in (None, h0):
-                where = (f"seed {seed}, B, T, N = {B}, {T}, {N}, a {a_shape}, "
-                         f"h0 {'given' if start is not None else 'zero'}")
-                want = recurrence_loop(a, b, start)
-                got = recurrence_scan(a, b, start)
-                assert got.shape == (B, T, N), where
-                assert torch.allclose(got, want, rtol=1e-12, atol=1e-12), where
-                last = recurrence_reduce(a, b, start)
-                assert last.shape == (B, N), where
-                assert torch.allclose(last, want[:, -1], rtol=1e-12, atol=1e-12), where
+def test_scan_equals_loop_on_random_shapes_float64(subtests):
+    for dtype in (torch.float64, torch.complex128):
+        with subtests.test(dtype=str(dtype)):
+            for seed in range(12):                      # twelve random shapes (B, T, N)
+                g = torch.Generator().manual_seed(100 + seed)
+                B, T, N = (int(v) for v in (torch.randint(1, 5, (1,), generator=g),
+                                           torch.randint(1, 70, (1,), generator=g),
+                                           torch.randint(1, 6, (1,), generator=g)))
+                for a_shape in ("full", "time", "const"):
+                    a, b = _case(B, T, N, dtype=dtype, a_shape=a_shape, seed=seed)
+                    h0 = torch.randn(B, N, dtype=torch.float64, generator=g).to(b.dtype)
+                    for start in (None, h0):
+                        where = (f"seed {seed}, B, T, N = {B}, {T}, {N}, a {a_shape}, "
+                                 f"h0 {'given' if start is not None else 'zero'}")
+                        want = recurrence_loop(a, b, start)
+                        got = recurrence_scan(a, b, start)
+                        assert got.shape == (B, T, N), where
+                        assert torch.allclose(got, want, rtol=1e-12, atol=1e-12), where
+                        last = recurrence_reduce(a, b, start)
+                        assert last.shape == (B, N), where
+                        assert torch.allclose(last, want[:, -1], rtol=1e-12, atol=1e-12), where
 
 
-@pytest.mark.parametrize("T", [1, 2, 3, 7, 64, 100, 255])
-def test_scan_equals_loop_float32(T):
-    a, b = _case(3, T, 4, dtype=torch.complex64, a_shape="const", seed=T)
-    want, got = recurrence_loop(a, b), recurrence_scan(a, b)
-    assert ((got - want).abs().max() / want.abs().max()) < 1e-6
+# Each level of the scan halves the length, padding an odd one. These lengths cover the level
+# patterns of the shorter ones: no level (1); even at every level (64); even and odd mixed
+# (100, 50, 25, 13, 7, 4, 2); odd then even, the deepest (255, 128, ..., 2). Squaring a constant
+# a doubles its error at each level, so the longest scans are the hard cases for float32.
+FLOAT32_LENGTHS = [1, 64, 100, 255]
+
+
+def test_scan_equals_loop_float32(subtests):
+    for T in FLOAT32_LENGTHS:
+        with subtests.test(T=T):
+            a, b = _case(3, T, 4, dtype=torch.complex64, a_shape="const", seed=T)
+            want, got = recurrence_loop(a, b), recurrence_scan(a, b)
+            assert ((got - want).abs().max() / want.abs().max()) < 1e-6
 
 
 def test_loop_is_the_recurrence_written_out():

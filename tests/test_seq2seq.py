@@ -99,11 +99,12 @@ def test_exact_match_and_edit_distance():
         seq2seq.edit_distance(1, "1")
 
 
-@pytest.mark.parametrize("pred, truth, match", [
-    ("123", "124", "predictions must be a list of strings, got str"),
-    ([1, 2], ["1", "2"], "predictions must hold strings"),
-    (["1"], 5, "targets must be a list of strings, got int"),
-])
-def test_exact_match_wants_two_lists_of_strings(pred, truth, match):
-    with pytest.raises(TypeError, match=match):
-        seq2seq.exact_match(pred, truth)
+def test_exact_match_wants_two_lists_of_strings(subtests):
+    for pred, truth, match in [
+        ("123", "124", "predictions must be a list of strings, got str"),
+        ([1, 2], ["1", "2"], "predictions must hold strings"),
+        (["1"], 5, "targets must be a list of strings, got int"),
+    ]:
+        with subtests.test(pred=pred, truth=truth):
+            with pytest.raises(TypeError, match=match):
+                seq2seq.exact_match(pred, truth)

@@ -88,7 +88,9 @@ def test_temporal_order_structure():
     first = sym.gather(1, pos[:, :1])[:, 0] - n         # 0 = X, 1 = Y
     second = sym.gather(1, pos[:, 1:])[:, 0] - n
     assert torch.equal(y, 2 * first + second)
-    assert tasks.TEMPORAL_ORDER_CLASSES[0] == "XX" and tasks.TEMPORAL_ORDER_CLASSES[1] == "XY"
+    # each class's name spells its two relevant symbols in order (all four classes occur)
+    assert ([tasks.TEMPORAL_ORDER_CLASSES[c] for c in y.tolist()]
+            == ["XY"[f] + "XY"[s] for f, s in zip(first.tolist(), second.tolist())])
     counts = torch.bincount(y, minlength=4).float() / 500
     assert torch.all((counts > 0.18) & (counts < 0.32))  # chance accuracy is 1/4
 

@@ -71,11 +71,12 @@ def test_callback_runs_every_step():
     assert seen == [(k, k + 1) for k in range(5)]
 
 
-@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
-def test_every_optimizer_runs(name):
-    hist = fit(SequenceModel(1, 3, 1), _sum_task, nn.functional.mse_loss, steps=2,
-               optimizer=name, lr=1e-3, progress=False)
-    assert len(hist["loss"]) == 2
+def test_every_optimizer_runs(subtests):
+    for name in sorted(OPTIMIZERS):
+        with subtests.test(optimizer=name):
+            hist = fit(SequenceModel(1, 3, 1), _sum_task, nn.functional.mse_loss, steps=2,
+                       optimizer=name, lr=1e-3, progress=False)
+            assert len(hist["loss"]) == 2
 
 
 def test_device_argument_is_handed_to_the_model_and_the_batches_follow_it():
@@ -108,18 +109,25 @@ def test_global_grad_norm():
     assert global_grad_norm([a, b]) == pytest.approx(5.0)
 
 
-@pytest.mark.parametrize("kwargs, exc, match", [
-    (dict(steps=0), ValueError, "steps must be >= 1"),
-    (dict(steps=2.5), TypeError, "steps must be an int"),
-    (dict(steps=2, lr=0.0), ValueError, "lr must be > 0"),
-    (dict(steps=2, lr="fast"), TypeError, "lr must be a number"),
-    (dict(steps=2, optimizer="lbfgs"), ValueError, "optimizer must be one of"),
-    (dict(steps=2, clip_norm=-1.0), ValueError, "clip_norm must be > 0"),
-    (dict(steps=2, clip_norm=float("inf")), ValueError, "clip_norm must be finite"),
-])
-def test_fit_rejects_bad_arguments(kwargs, exc, match):
-    with pytest.raises(exc, match=match):
-        fit(SequenceModel(1, 3, 1), _sum_task, nn.functional.mse_loss, progress=False, **kwargs)
+FIT_BAD_ARGUMENTS = [                       # (what, kwargs, error, message)
+    ("steps 0", dict(steps=0), ValueError, "steps must be >= 1"),
+    ("steps 2.5", dict(steps=2.5), TypeError, "steps must be an int"),
+    ("lr 0", dict(steps=2, lr=0.0), ValueError, "lr must be > 0"),
+    ("lr 'fast'", dict(steps=2, lr="fast"), TypeError, "lr must be a number"),
+    ("optimizer 'lbfgs'", dict(steps=2, optimizer="lbfgs"), ValueError,
+     "optimizer must be one of"),
+    ("clip_norm -1", dict(steps=2, clip_norm=-1.0), ValueError, "clip_norm must be > 0"),
+    ("clip_norm inf", dict(steps=2, clip_norm=float("inf")), ValueError,
+     "clip_norm must be finite"),
+]
+
+
+def test_fit_rejects_bad_arguments(subtests):
+    for what, kwargs, exc, match in FIT_BAD_ARGUMENTS:
+        with subtests.test(what):
+            with pytest.raises(exc, match=match):
+                fit(SequenceModel(1, 3, 1), _sum_task, nn.functional.mse_loss, progress=False,
+                    **kwargs)
 
 
 def test_fit_rejects_bad_model_and_functions():
@@ -141,19 +149,28 @@ def test_global_grad_norm_accepts_a_model_or_its_parameters():
     assert train.global_grad_norm(model.parameters()) == pytest.approx(want)
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda m, o: train.global_grad_norm(3), "model or an iterable of parameters, got int"),
-    (lambda m, o: train.global_grad_norm([1.0]), "parameters must be tensors"),
-    (lambda m, o: train.optimizer_step(m, o, 1.0), "loss must be a scalar tensor .*got float"),
-    (lambda m, o: train.optimizer_step(m, o, torch.ones(3)), r"got shape \(3,\)"),
-    (lambda m, o: train.optimizer_step(m, None, torch.ones(())),
+UPDATE_HELPER_BAD_ARGUMENTS = [             # (what, call(model, opt), message); all TypeError
+    ("global_grad_norm of an int", lambda m, o: train.global_grad_norm(3),
+     "model or an iterable of parameters, got int"),
+    ("global_grad_norm of floats", lambda m, o: train.global_grad_norm([1.0]),
+     "parameters must be tensors"),
+    ("optimizer_step, loss a float", lambda m, o: train.optimizer_step(m, o, 1.0),
+     "loss must be a scalar tensor .*got float"),
+    ("optimizer_step, loss of shape (3,)",
+     lambda m, o: train.optimizer_step(m, o, torch.ones(3)), r"got shape \(3,\)"),
+    ("optimizer_step, opt None", lambda m, o: train.optimizer_step(m, None, torch.ones(())),
      "opt must be a torch.optim.Optimizer"),
-    (lambda m, o: train.optimizer_step("m", o, torch.ones(())), "model must be a torch.nn.Module"),
-])
-def test_update_helpers_reject_bad_arguments(call, match):
-    model = nn.Linear(2, 2)
-    with pytest.raises(TypeError, match=match):
-        call(model, torch.optim.SGD(model.parameters(), lr=0.1))
+    ("optimizer_step, model a str", lambda m, o: train.optimizer_step("m", o, torch.ones(())),
+     "model must be a torch.nn.Module"),
+]
+
+
+def test_update_helpers_reject_bad_arguments(subtests):
+    for what, call, match in UPDATE_HELPER_BAD_ARGUMENTS:
+        with subtests.test(what):
+            model = nn.Linear(2, 2)
+            with pytest.raises(TypeError, match=match):
+                call(model, torch.optim.SGD(model.parameters(), lr=0.1))
 
 
 def test_a_callback_that_returns_true_stops_training_at_that_step():
