@@ -18,6 +18,10 @@ def test_rnnlab_hash_changes_with_any_source_and_only_then(tmp_path):
     (pkg / "checks" / "b.py").write_text("y = 2\n")
     first = book.rnnlab_hash(tmp_path)
     assert book.rnnlab_hash(tmp_path) == first and len(first) == 16
+    (pkg / "__pycache__").mkdir()                     # what importing rnnlab writes: no source
+    (pkg / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"compiled")
+    (pkg / "notes.txt").write_text("not a source")
+    assert book.rnnlab_hash(tmp_path) == first
     (pkg / "checks" / "b.py").write_text("y = 3\n")
     assert book.rnnlab_hash(tmp_path) != first
 

@@ -20,18 +20,26 @@ def test_a_claim_that_holds_prints_value_threshold_and_headroom(capsys):
     assert out[3] == "holds: two tensors are equal (bit for bit)"
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: claims.less("LSTM solves it", 0.07, 0.05),
+# (the kind of claim, a call of it that fails, what the error says)
+FAILING_CLAIMS = [
+    ("less", lambda: claims.less("LSTM solves it", 0.07, 0.05),
      "claim does not hold: LSTM solves it: 0.07 < 0.05"),
-    (lambda: claims.greater("tanh stays", 0.1, 0.14), "tanh stays: 0.1 > 0.14 is false"),
-    (lambda: claims.between("near 0.61", 0.7, 0.6, 0.62), "near 0.61: 0.6 < 0.7 < 0.62 is false"),
-    (lambda: claims.holds("equal", False, "compared"), r"claim does not hold: equal \(compared\)"),
-    (lambda: claims.less("not a number", float("nan"), 1.0), "not a number: nan < 1"),
-])
-def test_a_claim_that_fails_raises_an_assertion_that_names_it(call, message):
-    with pytest.raises(claims.ClaimFailed, match=message) as info:
-        call()
-    assert isinstance(info.value, AssertionError)
+    ("greater", lambda: claims.greater("tanh stays", 0.1, 0.14), "tanh stays: 0.1 > 0.14 is false"),
+    ("between", lambda: claims.between("near 0.61", 0.7, 0.6, 0.62),
+     "near 0.61: 0.6 < 0.7 < 0.62 is false"),
+    ("holds", lambda: claims.holds("equal", False, "compared"),
+     r"claim does not hold: equal \(compared\)"),
+    ("less with nan", lambda: claims.less("not a number", float("nan"), 1.0),
+     "not a number: nan < 1"),
+]
+
+
+def test_a_claim_that_fails_raises_an_assertion_that_names_it(subtests):
+    for kind, call, message in FAILING_CLAIMS:
+        with subtests.test(kind):
+            with pytest.raises(claims.ClaimFailed, match=message) as info:
+                call()
+            assert isinstance(info.value, AssertionError)
 
 
 def test_a_machine_fact_is_reported_and_never_fails(capsys):
@@ -56,16 +64,23 @@ def test_claims_are_logged_as_json_lines_when_asked(tmp_path, monkeypatch):
     assert lines[1]["headroom"] == pytest.approx(0.5) and all(d["pid"] > 0 for d in lines)
 
 
-@pytest.mark.parametrize("call, exc, match", [
-    (lambda: claims.less("", 1, 2), TypeError, "non-empty text"),
-    (lambda: claims.less("x", "small", 2), TypeError, "measured value must be a number"),
-    (lambda: claims.greater("x", 1, None), TypeError, "threshold must be a number"),
-    (lambda: claims.between("x", 1, 2, 1), ValueError, "low must be below high"),
-    (lambda: claims.on_this_machine("x", 1, ">=", 1), ValueError, "op must be"),
-])
-def test_bad_claims_are_rejected_with_a_clear_error(call, exc, match):
-    with pytest.raises(exc, match=match):
-        call()
+# (what is wrong, the call, the error and what it says)
+BAD_CLAIMS = [
+    ("empty claim", lambda: claims.less("", 1, 2), TypeError, "non-empty text"),
+    ("value not a number", lambda: claims.less("x", "small", 2), TypeError,
+     "measured value must be a number"),
+    ("threshold not a number", lambda: claims.greater("x", 1, None), TypeError,
+     "threshold must be a number"),
+    ("low above high", lambda: claims.between("x", 1, 2, 1), ValueError, "low must be below high"),
+    ("unknown op", lambda: claims.on_this_machine("x", 1, ">=", 1), ValueError, "op must be"),
+]
+
+
+def test_bad_claims_are_rejected_with_a_clear_error(subtests):
+    for what, call, exc, match in BAD_CLAIMS:
+        with subtests.test(what):
+            with pytest.raises(exc, match=match):
+                call()
 
 
 def test_run_and_spread_over_seeds():
@@ -76,6 +91,8 @@ def test_run_and_spread_over_seeds():
     assert s.std == pytest.approx(np.std([0, 2, 4, 6], ddof=1))
     assert str(seeds.spread([1.0, 3.0])) == "2 ± 1.41 [1, 3]"
     assert seeds.spread([5.0]).std == 0.0
+    # run's default is SEEDS, which the book's text names ("the five seeds 0 to 4", chapter 2)
+    assert seeds.run(lambda seed: -seed) == {seed: -seed for seed in seeds.SEEDS}
     assert seeds.SEEDS == (0, 1, 2, 3, 4)
 
 
@@ -89,19 +106,25 @@ def test_wins_pairs_results_by_seed_and_table_lists_every_method():
                                   "| GRU | 0.02 ± 0.00 [0.02, 0.02] | 2 |"]
 
 
-@pytest.mark.parametrize("call, exc, match", [
-    (lambda: seeds.run(3), TypeError, "experiment must be a function"),
-    (lambda: seeds.run(lambda s: s, seeds=[]), ValueError, "at least one seed"),
-    (lambda: seeds.run(lambda s: s, seeds=[-1]), ValueError, "seed must be >= 0"),
-    (lambda: seeds.spread([]), ValueError, "non-empty 1-D"),
-    (lambda: seeds.spread(["a"]), TypeError, "results must be numbers"),
-    (lambda: seeds.wins({0: 1}, {1: 1}), ValueError, "same seeds"),
-    (lambda: seeds.wins([1, 2], [1]), ValueError, "one value per seed"),
-    (lambda: seeds.table({}), TypeError, "non-empty dict"),
-])
-def test_bad_seed_inputs_are_rejected_with_a_clear_error(call, exc, match):
-    with pytest.raises(exc, match=match):
-        call()
+# (what is wrong, the call, the error and what it says)
+BAD_SEED_INPUTS = [
+    ("run: not a function", lambda: seeds.run(3), TypeError, "experiment must be a function"),
+    ("run: no seeds", lambda: seeds.run(lambda s: s, seeds=[]), ValueError, "at least one seed"),
+    ("run: negative seed", lambda: seeds.run(lambda s: s, seeds=[-1]), ValueError,
+     "seed must be >= 0"),
+    ("spread: empty", lambda: seeds.spread([]), ValueError, "non-empty 1-D"),
+    ("spread: not numbers", lambda: seeds.spread(["a"]), TypeError, "results must be numbers"),
+    ("wins: other seeds", lambda: seeds.wins({0: 1}, {1: 1}), ValueError, "same seeds"),
+    ("wins: other lengths", lambda: seeds.wins([1, 2], [1]), ValueError, "one value per seed"),
+    ("table: empty", lambda: seeds.table({}), TypeError, "non-empty dict"),
+]
+
+
+def test_bad_seed_inputs_are_rejected_with_a_clear_error(subtests):
+    for what, call, exc, match in BAD_SEED_INPUTS:
+        with subtests.test(what):
+            with pytest.raises(exc, match=match):
+                call()
 
 
 def test_publish_checks_its_arguments_and_does_nothing_outside_a_notebook(capsys):

@@ -18,22 +18,23 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from rnncourse import notebooks as nbt
 from rnncourse import timing
 
-REAL = [pytest.param(p, id=p.name) for p in CHAPTERS] or [
-    pytest.param(None, marks=pytest.mark.skip(reason="no chapter notebooks in chapters/ yet"))]
 
-
-@pytest.mark.parametrize("path", REAL)
-def test_chapter_gives_the_guide_what_it_reads(path):
+def test_chapter_gives_the_guide_what_it_reads(subtests):
     """The instructors' guide tabulates goals and exercises parsed from each chapter."""
-    nb = nbt.read(path)
-    assert nbt.title(nb), f"{path.name} has no # title"
-    assert nbt.learning_goals(nb), f"{path.name}: no bulleted learning goals in the overview"
-    found = nbt.exercises(nb)
-    assert [ex.label for ex in found] == nbt.exercise_labels(nb)
-    for ex in found:
-        assert ex.stars in (1, 2, 3) and ex.minutes, \
-            f"{path.name} {ex.label}: title {ex.title!r} needs (★.., NN min) for the guide"
-        assert ex.goal, f"{path.name} {ex.label}: no **Goal:** line"
+    if not CHAPTERS:
+        pytest.skip("no chapter notebooks in chapters/ yet")
+    for path in CHAPTERS:
+        with subtests.test(chapter=path.name):
+            nb = nbt.read(path)
+            assert nbt.title(nb), f"{path.name} has no # title"
+            assert nbt.learning_goals(nb), \
+                f"{path.name}: no bulleted learning goals in the overview"
+            found = nbt.exercises(nb)
+            assert [ex.label for ex in found] == nbt.exercise_labels(nb)
+            for ex in found:
+                assert ex.stars in (1, 2, 3) and ex.minutes, \
+                    f"{path.name} {ex.label}: title {ex.title!r} needs (★.., NN min) for the guide"
+                assert ex.goal, f"{path.name} {ex.label}: no **Goal:** line"
 
 
 # -- the instructors' guide ------------------------------------------------------------------
@@ -134,39 +135,53 @@ def test_timing_stops_at_a_failing_notebook(tmp_path, capsys):
     assert "a notebook failed, so nothing was written" in captured.err and not out.exists()
 
 
-@pytest.mark.parametrize("args, message", [
+# (the command line, run in a folder that holds only x.ipynb, and what the error says)
+BAD_ARGUMENTS = [
     (["--repeat", "0"], "--repeat must be at least 1"),
     (["--timeout", "0"], "--timeout must be at least 1"),
     (["--source", "nowhere"], "does not exist"),
     (["--source", "."], "no chapter notebooks"),
     (["missing.ipynb"], "not notebook files"),
     (["--out", "no/such/dir/t.json", "x.ipynb"], "does not exist"),
-])
-def test_timing_argument_errors(tmp_path, monkeypatch, capsys, args, message):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "x.ipynb").write_text("{}")
-    with pytest.raises(SystemExit) as exc:
-        timing.main(args)
-    assert exc.value.code == 2
-    assert message in capsys.readouterr().err
+]
 
 
-def test_timing_validation_names_the_bad_field(tmp_path):
+def test_timing_argument_errors(tmp_path, monkeypatch, capsys, subtests):
+    for row, (args, message) in enumerate(BAD_ARGUMENTS):
+        with subtests.test(args=" ".join(args)), monkeypatch.context() as mp:
+            folder = tmp_path / f"row{row}"
+            folder.mkdir()
+            (folder / "x.ipynb").write_text("{}")
+            mp.chdir(folder)
+            capsys.readouterr()
+            with pytest.raises(SystemExit) as exc:
+                timing.main(args)
+            assert exc.value.code == 2
+            assert message in capsys.readouterr().err
+
+
+# (the field of GOOD_TIMINGS made bad, its bad value, and what the error says: the field, or
+# the chapter where the runs do not match the repeat count)
+BAD_TIMINGS_FIELDS = [
+    (("schema",), 1, "schema must be 2"), (("machine", "cpu_cores"), "2", "'cpu_cores'"),
+    (("chapters", 0, "import_seconds"), None, "'import_seconds'"),
+    (("chapters", 0, "import_runs"), [1.0, 2.0], r"chapter 0 \(01_a.ipynb\) must have 1 runs"),
+    (("chapters", 0, "runs"), [1.0, 2.0], r"chapter 0 \(01_a.ipynb\) must have 1 runs"),
+    (("chapters", 0, "seconds"), "3", "'seconds'")]
+
+
+def test_timing_validation_names_the_bad_field(tmp_path, subtests):
     good = GOOD_TIMINGS
     assert timing.check_timings(json.loads(json.dumps(good))) is not None
-    for path, value, message in [
-        (("schema",), 1, "schema must be 2"), (("machine", "cpu_cores"), "2", "'cpu_cores'"),
-        (("chapters", 0, "import_seconds"), None, "'import_seconds'"),
-        (("chapters", 0, "import_runs"), [1.0, 2.0], "must have 1 runs"),
-        (("chapters", 0, "runs"), [1.0, 2.0], "must have 1 runs"),
-        (("chapters", 0, "seconds"), "3", "'seconds'")]:
-        bad = json.loads(json.dumps(good))
-        target = bad
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
-        with pytest.raises(ValueError, match=message):
-            timing.check_timings(bad)
+    for path, value, message in BAD_TIMINGS_FIELDS:
+        with subtests.test(field=".".join(map(str, path)), value=value):
+            bad = json.loads(json.dumps(good))
+            target = bad
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = value
+            with pytest.raises(ValueError, match=message):
+                timing.check_timings(bad)
     with pytest.raises(ValueError, match="no timings file"):
         timing.load(tmp_path / "none.json")
     with pytest.raises(ValueError, match="repeat must be >= 1"):

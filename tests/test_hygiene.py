@@ -4,8 +4,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 from rnncourse import notebooks as nbt
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,65 +50,82 @@ def test_modules_are_small_and_documented():
     assert not bare, f"modules without a module docstring: {bare}"
 
 
-@pytest.fixture(params=ALL_NOTEBOOKS, ids=lambda p: p.name)
-def notebook(request):
-    return request.param, nbt.read(request.param)
+# -- rules every notebook (or every chapter) must follow: one test per rule, one subtest per
+# notebook, named by its file name, so that a failure names the notebook and the rest still run.
+
+def test_outputs_stripped(subtests):
+    for path in ALL_NOTEBOOKS:
+        with subtests.test(notebook=path.name):
+            nb = nbt.read(path)
+            for i, cell in enumerate(nb["cells"]):
+                if cell["cell_type"] == "code":
+                    assert not cell.get("outputs"), \
+                        f"{path.name} cell {i} has outputs (run make strip)"
+                    assert cell.get("execution_count") is None, \
+                        f"{path.name} cell {i} has a count"
 
 
-def test_outputs_stripped(notebook):
-    path, nb = notebook
-    for i, cell in enumerate(nb["cells"]):
-        if cell["cell_type"] == "code":
-            assert not cell.get("outputs"), f"{path.name} cell {i} has outputs (run make strip)"
-            assert cell.get("execution_count") is None, f"{path.name} cell {i} has a count"
+def test_tags_allowed(subtests):
+    for path in ALL_NOTEBOOKS:
+        with subtests.test(notebook=path.name):
+            nb = nbt.read(path)
+            for i, cell in enumerate(nb["cells"]):
+                bad = set(nbt.tags(cell)) - ALLOWED_TAGS
+                assert not bad, \
+                    f"{path.name} cell {i} uses tags {bad} outside the set in CONTRIBUTING.md"
 
 
-def test_tags_allowed(notebook):
-    path, nb = notebook
-    for i, cell in enumerate(nb["cells"]):
-        bad = set(nbt.tags(cell)) - ALLOWED_TAGS
-        assert not bad, f"{path.name} cell {i} uses tags {bad} outside the set in CONTRIBUTING.md"
+def test_kernel_and_imports(subtests):
+    for path in ALL_NOTEBOOKS:
+        with subtests.test(notebook=path.name):
+            nb = nbt.read(path)
+            assert nb["metadata"].get("kernelspec", {}).get("name") == "python3", path.name
+            code = "\n".join(nbt.source(c) for c in nb["cells"] if c["cell_type"] == "code")
+            assert re.search(r"^\s*(from|import)\s+rnnlab", code, re.M), \
+                f"{path.name} never imports rnnlab"
+            assert "sys.path" not in code, f"{path.name} edits sys.path; import rnnlab plainly"
 
 
-def test_kernel_and_imports(notebook):
-    path, nb = notebook
-    assert nb["metadata"].get("kernelspec", {}).get("name") == "python3", path.name
-    code = "\n".join(nbt.source(c) for c in nb["cells"] if c["cell_type"] == "code")
-    assert re.search(r"^\s*(from|import)\s+rnnlab", code, re.M), f"{path.name} never imports rnnlab"
-    assert "sys.path" not in code, f"{path.name} edits sys.path; import rnnlab plainly"
+def test_citations_exist(subtests):
+    for path in ALL_NOTEBOOKS:
+        with subtests.test(notebook=path.name):
+            nb = nbt.read(path)
+            text = "\n".join(nbt.source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
+            for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text):
+                for key in group.split(","):
+                    assert key.strip() in BIB_KEYS, \
+                        f"{path.name} cites {key!r}, not in references.bib"
 
 
-def test_citations_exist(notebook):
-    path, nb = notebook
-    text = "\n".join(nbt.source(c) for c in nb["cells"] if c["cell_type"] == "markdown")
-    for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", text):
-        for key in group.split(","):
-            assert key.strip() in BIB_KEYS, f"{path.name} cites {key!r}, not in references.bib"
+def test_chapter_skeleton(subtests):
+    for path in CHAPTERS:
+        with subtests.test(chapter=path.name):
+            nb = nbt.read(path)
+            number = path.name[:2]
+            first = nbt.source(nb["cells"][0])
+            assert first.startswith(f"(ch{number})="), \
+                f"{path.name} must open with the label (ch{number})="
+            assert re.search(r"^# \S", first, re.M), \
+                f"{path.name} must have a # title in its first cell"
+            headings = [line for c in nb["cells"] if c["cell_type"] == "markdown"
+                        for line in nbt.source(c).splitlines() if line.startswith("## ")]
+            assert "## Summary" in headings, f"{path.name} has no ## Summary"
+            assert headings[-1] == "## Exercises", \
+                f"{path.name}: ## Exercises must be the last section"
+            code = "\n".join(nbt.source(c) for c in nb["cells"] if c["cell_type"] == "code")
+            assert "seed_everything(" in code, \
+                f"{path.name} never seeds (runtime.seed_everything)"
+            assert re.search(r"\bclaims\.(less|greater|between|holds)\(", code), \
+                f"{path.name} checks no claim (rnnlab.claims)"
 
 
-@pytest.fixture(params=CHAPTERS, ids=lambda p: p.name)
-def chapter(request):
-    return request.param, nbt.read(request.param)
+def test_exercises_have_solutions_starters_and_checks(subtests):
+    for path in CHAPTERS:
+        with subtests.test(chapter=path.name):
+            _check_exercises(path, nbt.read(path))
 
 
-def test_chapter_skeleton(chapter):
-    path, nb = chapter
-    number = path.name[:2]
-    first = nbt.source(nb["cells"][0])
-    assert first.startswith(f"(ch{number})="), f"{path.name} must open with the label (ch{number})="
-    assert re.search(r"^# \S", first, re.M), f"{path.name} must have a # title in its first cell"
-    headings = [line for c in nb["cells"] if c["cell_type"] == "markdown"
-                for line in nbt.source(c).splitlines() if line.startswith("## ")]
-    assert "## Summary" in headings, f"{path.name} has no ## Summary"
-    assert headings[-1] == "## Exercises", f"{path.name}: ## Exercises must be the last section"
-    code = "\n".join(nbt.source(c) for c in nb["cells"] if c["cell_type"] == "code")
-    assert "seed_everything(" in code, f"{path.name} never seeds (runtime.seed_everything)"
-    assert re.search(r"\bclaims\.(less|greater|between|holds)\(", code), \
-        f"{path.name} checks no claim (rnnlab.claims)"
-
-
-def test_exercises_have_solutions_starters_and_checks(chapter):
-    path, nb = chapter
+def _check_exercises(path: Path, nb: dict) -> None:
     number = path.name[:2]
     labels = nbt.exercise_labels(nb)
     assert len(labels) >= 4, f"{path.name} has {len(labels)} exercises; at least 4 are required"
@@ -139,12 +154,17 @@ def test_exercises_have_solutions_starters_and_checks(chapter):
             f"{path.name}: {label} has a starter but no check cell right after its solution"
 
 
-def test_figures_have_captions_labels_and_alt_texts(chapter):
+def test_figures_have_captions_labels_and_alt_texts(subtests):
     """Every figure a chapter shows (outside solutions) is numbered, captioned and labelled,
     and has an alt text (``mystnb.image.alt``) that a screen reader reads in place of the
     image: plain words (no LaTeX), one or two sentences that say what is drawn where, not a
     copy of the caption, which is read right after it."""
-    path, nb = chapter
+    for path in CHAPTERS:
+        with subtests.test(chapter=path.name):
+            _check_figures(path, nbt.read(path))
+
+
+def _check_figures(path: Path, nb: dict) -> None:
     number = path.name[:2]
     inside = {i for a, b in nbt.solution_spans(nb).values() for i in range(a, b + 1)}
     for i, cell in enumerate(nb["cells"]):
@@ -161,12 +181,13 @@ def test_figures_have_captions_labels_and_alt_texts(chapter):
         assert alt.strip().rstrip(".") not in fig["caption"], f"{where} repeats the caption"
 
 
-def test_first_code_cell_is_the_install_cell(chapter):
+def test_first_code_cell_is_the_install_cell(subtests):
     """Colab (issue 13): each chapter's first code cell is the one rnncourse.colab writes,
     installing rnnlab from the repository of _config.yml where it is missing."""
     from rnncourse import colab
 
-    path, _ = chapter
-    problems = colab.check([path])
-    assert not problems, "\n".join(problems) + (
-        f"\n(python -m rnncourse.colab insert chapters/{nbt.CHAPTER_GLOB} writes it)")
+    for path in CHAPTERS:
+        with subtests.test(chapter=path.name):
+            problems = colab.check([path])
+            assert not problems, "\n".join(problems) + (
+                f"\n(python -m rnncourse.colab insert chapters/{nbt.CHAPTER_GLOB} writes it)")

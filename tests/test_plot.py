@@ -32,6 +32,8 @@ def test_smooth_rejects_bad_input():
         plot.smooth([1.0], window=2.0)
     with pytest.raises(ValueError, match=r"one-dimensional, got shape \(2, 2\)"):
         plot.smooth(np.zeros((2, 2)))
+    with pytest.raises(TypeError, match="values must be a sequence of numbers"):
+        plot.smooth(["a", "b"])
 
 
 def _hist(n=30, scale=1.0):
@@ -64,13 +66,15 @@ def test_plot_history_rejects_bad_input():
         plot.plot_history({"run": _hist()}, key="acc")
 
 
-@pytest.mark.parametrize("steps", [1, 4, 8])
-def test_draw_unrolled_rnn_returns_axes(steps):
-    ax = plot.draw_unrolled_rnn(steps)
-    assert isinstance(ax, matplotlib.axes.Axes)
-    texts = [t.get_text() for t in ax.texts]
-    assert "$h_{t}$" in texts and "$h_0$" in texts
-    assert sum(t == "$W_{hh}$" for t in texts) == steps  # one on the loop, steps-1 between copies
+def test_draw_unrolled_rnn_returns_axes(subtests):
+    for steps in (1, 8):        # no copy to link, and the most copies the figure allows
+        with subtests.test(steps=steps):
+            ax = plot.draw_unrolled_rnn(steps)
+            assert isinstance(ax, matplotlib.axes.Axes)
+            texts = [t.get_text() for t in ax.texts]
+            assert "$h_{t}$" in texts and "$h_0$" in texts
+            # one on the loop, steps-1 between copies
+            assert sum(t == "$W_{hh}$" for t in texts) == steps
 
 
 def test_draw_unrolled_rnn_rejects_bad_steps():
@@ -81,11 +85,8 @@ def test_draw_unrolled_rnn_rejects_bad_steps():
 
 
 def test_use_style_and_colors():
-    plot.use_style()
-    assert matplotlib.rcParams["axes.spines.top"] is False
+    with matplotlib.rc_context():            # the style is not left to the tests that follow
+        plot.use_style()
+        assert matplotlib.rcParams["axes.spines.top"] is False
+        assert matplotlib.rcParams["axes.prop_cycle"].by_key()["color"] == plot.COLORS
     assert len(plot.COLORS) == 8 and all(c.startswith("#") for c in plot.COLORS)
-
-
-def test_smooth_rejects_what_is_not_numbers():
-    with pytest.raises(TypeError, match="values must be a sequence of numbers"):
-        plot.smooth(["a", "b"])

@@ -32,26 +32,38 @@ def test_seed_everything_makes_a_model_identical():
 
 
 def test_seed_everything_turns_on_deterministic_algorithms():
-    runtime.seed_everything(0, deterministic=True)
-    assert torch.are_deterministic_algorithms_enabled()
-    assert torch.is_deterministic_algorithms_warn_only_enabled()
+    before = (torch.are_deterministic_algorithms_enabled(),
+              torch.is_deterministic_algorithms_warn_only_enabled())
+    torch.use_deterministic_algorithms(False)    # off, so that the call below must turn them on
+    try:
+        runtime.seed_everything(0, deterministic=True)
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        torch.use_deterministic_algorithms(before[0], warn_only=before[1])
 
 
-@pytest.mark.parametrize("seed, exc, match", [
+# (the bad seed, the error and what it says)
+BAD_SEEDS = [
     (-1, ValueError, "seed must be >= 0"),
     (2**32, ValueError, "seed must be <= "),
     (1.0, TypeError, "seed must be an int"),
     (True, TypeError, "seed must be an int"),
-])
-def test_seed_everything_rejects_bad_seeds(seed, exc, match):
-    with pytest.raises(exc, match=match):
-        runtime.seed_everything(seed)
+]
 
 
-@pytest.mark.parametrize("cuda", [True, False])
-def test_default_device_is_cuda_exactly_when_torch_sees_a_gpu(monkeypatch, cuda):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
-    assert runtime.default_device() == torch.device("cuda" if cuda else "cpu")
+def test_seed_everything_rejects_bad_seeds(subtests):
+    for seed, exc, match in BAD_SEEDS:
+        with subtests.test(seed=seed):
+            with pytest.raises(exc, match=match):
+                runtime.seed_everything(seed)
+
+
+def test_default_device_is_cuda_exactly_when_torch_sees_a_gpu(monkeypatch, subtests):
+    for cuda in (True, False):
+        with subtests.test(cuda=cuda), monkeypatch.context() as mp:
+            mp.setattr(torch.cuda, "is_available", lambda cuda=cuda: cuda)
+            assert runtime.default_device() == torch.device("cuda" if cuda else "cpu")
 
 
 def test_make_generator_is_private_and_repeatable():
@@ -66,7 +78,9 @@ def test_make_generator_is_private_and_repeatable():
     assert runtime.make_generator(0, "cpu").device.type == "cpu"
 
 
-@pytest.mark.parametrize("seed, exc", [(-3, ValueError), ("0", TypeError)])
-def test_make_generator_rejects_bad_seeds(seed, exc):
-    with pytest.raises(exc, match="seed"):
-        runtime.make_generator(seed)
+def test_make_generator_rejects_bad_seeds(subtests):
+    for seed, exc, match in ((-3, ValueError, "seed must be >= 0, got -3"),
+                             ("0", TypeError, "seed must be an int, got str")):
+        with subtests.test(seed=seed):
+            with pytest.raises(exc, match=match):
+                runtime.make_generator(seed)
