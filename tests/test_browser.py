@@ -141,13 +141,15 @@ def test_every_page_of_the_toc_was_built(book):
     assert not missing, f"_toc.yml lists pages the build did not write: {missing}"
 
 
-@pytest.mark.parametrize("entry", toc_entries())
-def test_page_as_a_reader_sees_it(site, entry):
-    source = source_of(entry)
-    expect = expectations(source) if source else Expect()
-    report = site.check(f"{entry}.html", expect, screenshot_name=Path(entry).name)
-    assert not report.problems, (f"{entry}.html ({len(report.problems)} problems; screenshot "
-                                 f"{report.screenshot}):\n  " + "\n  ".join(report.problems))
+def test_every_page_as_a_reader_sees_it(site, subtests):
+    for entry in toc_entries():     # each page a subtest, reported by its name when it fails
+        with subtests.test(page=entry):
+            source = source_of(entry)
+            expect = expectations(source) if source else Expect()
+            report = site.check(f"{entry}.html", expect, screenshot_name=Path(entry).name)
+            assert not report.problems, (
+                f"{entry}.html ({len(report.problems)} problems; screenshot "
+                f"{report.screenshot}):\n  " + "\n  ".join(report.problems))
 
 
 # ------------------------------------------------------------------ the checks can fail

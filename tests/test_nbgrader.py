@@ -110,8 +110,13 @@ def course(nbgrader_version, tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name[:2])
-def test_release_has_no_solution_and_no_hidden_test(course, path):
+def test_release_has_no_solution_and_no_hidden_test(course, subtests):
+    for path in CHAPTERS:    # a subtest per chapter, named by its number
+        with subtests.test(chapter=path.name[:2]):
+            _release_has_no_solution_and_no_hidden_test(course, path)
+
+
+def _release_has_no_solution_and_no_hidden_test(course, path):
     chapter, release = nbt.read(path), release_of(course, path)
     text = "\n".join(nbt.source(c) for c in release["cells"])
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "_hidden_checks",
@@ -140,8 +145,13 @@ def test_release_has_no_solution_and_no_hidden_test(course, path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name[:2])
-def test_release_is_the_student_edition_with_graded_cells(course, path):
+def test_release_is_the_student_edition_with_graded_cells(course, subtests):
+    for path in CHAPTERS:    # a subtest per chapter, named by its number
+        with subtests.test(chapter=path.name[:2]):
+            _release_is_the_student_edition_with_graded_cells(course, path)
+
+
+def _release_is_the_student_edition_with_graded_cells(course, path):
     """What lets the untouched submission's autograde stand for a run of the student edition:
     cell for cell the same, except that each starter gains the stub line, each check cell
     becomes that check asserted (its visible part), and answer cells are added that hold only
@@ -215,8 +225,13 @@ def graded(course, binder, tmp_path_factory) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name[:2])
-def test_autograde_scores_three_students(graded, binder, course, path):
+def test_autograde_scores_three_students(graded, binder, course, subtests):
+    for path in CHAPTERS:    # a subtest per chapter, named by its number
+        with subtests.test(chapter=path.name[:2]):
+            _autograde_scores_three_students(graded, binder, course, path)
+
+
+def _autograde_scores_three_students(graded, binder, course, path):
     result = graded[path.name]
     if isinstance(result, BaseException):
         raise result
