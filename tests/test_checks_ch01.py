@@ -49,7 +49,8 @@ UNROLL_WRONG = [                        # (h1, h2, hint); the hint is the subtes
     (H1, math.tanh(E["w_xh"] * E["x"][1] + E["w_hh"] * 1.0), "instead of the state h_1"),
     (H1, math.tanh(E["w_xh"] * E["x"][1] - E["w_hh"] * H1), "sign of the recurrent term"),
     (H1, 0.9, "h2 = 0.9 is wrong"),
-    ("a", H2, "should be numbers"),
+    ("a", H2, "should be numbers, got str and float"),
+    (str(H1), str(H2), "should be numbers, got str and str"),   # the right digits as text
 ]
 
 

@@ -82,13 +82,14 @@ INIT_STD_WRONG = [           # (answer, hint)
     (lambda s, i, o: std_ref(s, i, o) if s == "xavier" else math.sqrt(1 / i), "factor 2"),
     (lambda s, i, o: math.sqrt(2 / (i + o)), "Glorot's rule"),
     (lambda s, i, o: 0.1, "expected"),
-    (lambda s, i, o: "small", "one number"),
+    (lambda s, i, o: "small", "one number.*got str"),
+    (lambda s, i, o: str(std_ref(s, i, o)), "one number.*got str"),   # the right digits as text
 ]
 
 
 def test_init_std_hints(subtests):
-    for fn, hint in INIT_STD_WRONG:
-        with subtests.test(hint=hint):
+    for i, (fn, hint) in enumerate(INIT_STD_WRONG):
+        with subtests.test(row=i, hint=hint):
             assert_hint(ch05.init_std, fn, hint)
 
 

@@ -74,7 +74,7 @@ BIGRAM_NATS_WRONG = [        # (mistake, answer, hint)
     ("alpha once", _bigram_with(lambda n, a, V: (n + a) / (n.sum(1, keepdim=True) + a)),
      "alpha V"),
     ("off by 0.1", lambda *a: bigram_ref(*a) + 0.1, "expected"),
-    ("a string", lambda *a: "2.3", "expected"),
+    ("the right value as text", lambda *a: str(float(bigram_ref(*a))), "one number"),
     ("a list", lambda *a: [1.0, 2.0], "one number"),
 ]
 

@@ -52,6 +52,22 @@ def test_as_float_array_and_matches_take_numpy_and_torch_and_reject_the_rest():
     assert not core.matches("abc", np.arange(3.0))
 
 
+AS_NUMBER = [                           # (what, value, the float it is, or None)
+    ("int", 3, 3.0), ("NumPy float32", np.float32(2.5), 2.5),
+    ("0-d tensor", torch.tensor(1.5), 1.5), ("1x1 tensor", torch.tensor([[2.0]]), 2.0),
+    ("one-element array", np.array([4.0]), 4.0), ("a list holding None", [None], None),
+    ("numeric text", "2.3", None), ("bytes", b"1", None), ("a pair", [1.0, 2.0], None),
+    ("empty array", np.array([]), None), ("None", None, None),
+]
+
+
+def test_as_number_takes_one_number_of_any_kind_and_nothing_else(subtests):
+    for what, value, number in AS_NUMBER:
+        with subtests.test(what):
+            assert core.as_number(value) == number
+    assert core.as_float_array(["1", "2"]) is None          # text is not numbers, even digits
+
+
 def test_diagnose_returns_on_a_match_and_names_the_typical_mistake_first():
     want = np.array([1.0, 2.0, 3.0])
     assert core.diagnose(want.copy(), want, {}, what="v") is None

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["CheckFailed", "CheckResult", "NotAttempted", "check", "passed", "todo", "fail",
-           "call_student", "is_placeholder", "as_float_array", "matches", "diagnose",
+           "call_student", "is_placeholder", "as_float_array", "as_number", "matches",
+           "diagnose",
            "compare_arrays", "int_between", "STRICT_ENV"]
 
 #: With this environment variable set (to anything but "" or "0"), a TODO raises CheckFailed.
@@ -145,11 +146,24 @@ def int_between(rng):
 
 def as_float_array(x):
     """``x`` as a float64 NumPy array (a tensor is detached and moved to the CPU first), or
-    ``None`` when it is not an array of numbers."""
+    ``None`` when it is not an array of numbers. Text is not a number, even ``"2.3"``, and
+    ``None`` is not NaN: NumPy would convert both, and a check would then pass an answer that
+    returns the right digits as a string."""
     try:
-        return np.asarray(x.detach().cpu() if hasattr(x, "detach") else x, dtype=float)
+        raw = np.asarray(x.detach().cpu() if hasattr(x, "detach") else x)
+        if raw.dtype.kind in "SU" or (raw.dtype.kind == "O" and any(
+                v is None or isinstance(v, (str, bytes)) for v in raw.flat)):
+            return None
+        return np.asarray(raw, dtype=float)
     except (TypeError, ValueError, RuntimeError):
         return None
+
+
+def as_number(x) -> float | None:
+    """``x`` as a float when it is one number (a Python or NumPy number, or a tensor or array
+    holding exactly one), else ``None`` (text, a pair, an empty array)."""
+    arr = as_float_array(x)
+    return float(arr.reshape(())) if arr is not None and arr.size == 1 else None
 
 
 def matches(got, want, *, rtol: float = 1e-6, atol: float = 1e-9) -> bool:

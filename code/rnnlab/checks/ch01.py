@@ -16,7 +16,15 @@ import numpy as np
 from torch import nn
 
 from .. import numpy_rnn
-from ._core import NotAttempted, call_student, check, compare_arrays, fail, is_placeholder
+from ._core import (
+    NotAttempted,
+    as_number,
+    call_student,
+    check,
+    compare_arrays,
+    fail,
+    is_placeholder,
+)
 
 __all__ = ["UNROLL_EXAMPLE", "unroll_two_steps", "rnn_param_count", "rnn_forward_loop"]
 
@@ -35,10 +43,9 @@ def unroll_two_steps(h1, h2, *, seed: int = 0):
     The answers are two numbers of that one example, so no seed can change the case: ``seed``
     is accepted, like every check's, and ignored.
     """
-    try:
-        h1, h2 = float(h1), float(h2)
-    except (TypeError, ValueError):
+    if as_number(h1) is None or as_number(h2) is None:
         fail(f"h1 and h2 should be numbers, got {type(h1).__name__} and {type(h2).__name__}")
+    h1, h2 = as_number(h1), as_number(h2)
     e = UNROLL_EXAMPLE
     (x1, x2), w_xh, w_hh, b = e["x"], e["w_xh"], e["w_hh"], e["b_h"]
     a1 = w_xh * x1 + w_hh * e["h0"] + b

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ..norm_cells import layer_norm
-from ._core import call_student, check, diagnose, fail, int_between
+from ._core import as_number, call_student, check, diagnose, fail, int_between
 
 __all__ = ["layer_norm_rows", "init_std", "dead_unit_fraction", "residual_branch_scale"]
 
@@ -30,10 +30,10 @@ def _randn(*shape, seed):
 
 def _number(got, what: str) -> float:
     """``got`` as a float, or fail asking for ``what``."""
-    try:
-        return float(got)
-    except (TypeError, ValueError):
+    value = as_number(got)
+    if value is None:
         fail(f"return {what}, got {type(got).__name__}")
+    return value
 
 
 def _which(got: float, wrong: dict, **tolerance) -> str | None:

@@ -16,18 +16,11 @@ import math
 import numpy as np
 import torch
 
-from ._core import call_student, check, compare_arrays, fail, int_between
+from ._core import as_number, call_student, check, compare_arrays, fail, int_between
 
 __all__ = ["bigram_nats", "temperature_probs", "well_formed_brackets"]
 
 _DT = torch.float64
-
-
-def _number(x):
-    try:
-        return float(x.item() if hasattr(x, "item") else x)
-    except (TypeError, ValueError):
-        return None
 
 
 def _bigram_variants(train, val, V, alpha):
@@ -91,7 +84,7 @@ def bigram_nats(fn, *, seed: int = 0):
     cases = _bigram_cases(seed)
     for train, val, V, alpha in cases:
         got = call_student(fn, torch.tensor(train), torch.tensor(val), V, alpha)
-        value = _number(got)
+        value = as_number(got)
         if value is None:
             fail(f"return one number (a float), got {type(got).__name__}")
         ref, wrong = _bigram_variants(train, val, V, alpha)

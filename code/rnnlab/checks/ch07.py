@@ -137,7 +137,7 @@ def _ring_cases(seed: int) -> list:
 def _pair_of_numbers(got):
     if isinstance(got, (str, bytes)) or not hasattr(got, "__len__") or len(got) != 2:
         fail(f"return a pair (k_fast, k_slow), got {type(got).__name__}")
-    arr = None if any(isinstance(k, (str, bytes)) for k in got) else as_float_array(list(got))
+    arr = as_float_array(list(got))
     if arr is None or arr.shape != (2,):
         fail("return a pair of two numbers (k_fast, k_slow)")
     return arr
