@@ -5,7 +5,8 @@ on sys.path, as for nbfixtures.py), and tests/conftest.py has its asserts rewrit
 
 * The seeds the tests run: ``SEEDS`` (the visible cases, 0, and two hidden draws), ``HIDDEN``
   and ``MISTAKE_SEEDS``.
-* ``assert_hint``: a typical wrong answer gets its hint, on the visible cases and a hidden draw.
+* ``assert_hint``: a typical wrong answer gets its hint, on the visible cases and a hidden draw;
+  ``assert_hints``: every row of a table of them, each a subtest.
 * An answer hard-coded to reproduce a check's visible cases: ``visible_outputs``, ``replaying``.
 * ``unfilled``: a starter the learner has not filled in yet.
 * ``Protocol``: a row of a chapter's table ``PROTOCOL``, the cases every check of a learner's
@@ -40,6 +41,17 @@ def assert_hint(check, answer, hint: str, seeds=MISTAKE_SEEDS) -> None:
         else:
             raise AssertionError(f"seed {seed}: {check.__name__} accepted a wrong answer "
                                  f"(expected the hint {hint!r})")
+
+
+def assert_hints(subtests, check, table) -> None:
+    """:func:`assert_hint` for every row of a table of typical mistakes, each row a subtest
+    (``subtests``: pytest's fixture) named by its mistake and hint, so that every row runs and
+    a failing one is reported by name. Rows are ``(answer, hint)`` or ``(mistake, answer,
+    hint)``; or the table is a dict ``{mistake: (answer, hint)}``."""
+    rows = [(m, *row) for m, row in table.items()] if isinstance(table, Mapping) else table
+    for *mistake, answer, hint in rows:
+        with subtests.test(*mistake, hint=hint):
+            assert_hint(check, answer, hint)
 
 
 def visible_outputs(check, reference) -> list:

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from checkcases import SEEDS, Protocol, assert_hint, unfilled
+from checkcases import SEEDS, Protocol, assert_hints, unfilled
 from torch import nn
 
 from rnnlab.checks import CheckFailed, ch01
@@ -109,9 +109,7 @@ COUNT_WRONG = [                         # (what, wrong, hint); K is the read-out
 
 
 def test_count_mistakes_get_hints(subtests):
-    for what, wrong, hint in COUNT_WRONG:
-        with subtests.test(what, hint=hint):
-            assert_hint(ch01.rnn_param_count, wrong, hint)
+    assert_hints(subtests, ch01.rnn_param_count, COUNT_WRONG)
 
 
 def no_update(x, W_xh, W_hh, b_h, h0):
@@ -166,9 +164,7 @@ LOOP_WRONG = [                          # (what, wrong, hint)
 
 
 def test_loop_mistakes_get_hints(subtests):
-    for what, wrong, hint in LOOP_WRONG:
-        with subtests.test(what, hint=hint):
-            assert_hint(ch01.rnn_forward_loop, wrong, hint)
+    assert_hints(subtests, ch01.rnn_forward_loop, LOOP_WRONG)
 
 
 def test_loop_hint_names_the_first_wrong_time_step(subtests):

@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
-from checkcases import HIDDEN, SEEDS, Protocol, assert_hint
+from checkcases import HIDDEN, SEEDS, Protocol, assert_hints
 
 from rnnlab.checks import CheckFailed, ch02
 
@@ -87,9 +87,7 @@ STEP_WRONG = {
 
 
 def test_bptt_step_wrong_answers_get_their_hint(subtests):
-    for label, (fn, pattern) in STEP_WRONG.items():
-        with subtests.test(label):
-            assert_hint(ch02.bptt_step, fn, pattern)
+    assert_hints(subtests, ch02.bptt_step, STEP_WRONG)
 
 
 def test_bptt_step_names_first_wrong_step(subtests):
@@ -134,9 +132,7 @@ MEM_WRONG = {
 
 
 def test_bptt_cache_bytes_wrong_answers_get_their_hint(subtests):
-    for label, (fn, pattern) in MEM_WRONG.items():
-        with subtests.test(label):
-            assert_hint(ch02.bptt_cache_bytes, fn, pattern)
+    assert_hints(subtests, ch02.bptt_cache_bytes, MEM_WRONG)
 
 
 # -- ex-02-4: ReLU BPTT ------------------------------------------------------------------------
@@ -152,9 +148,7 @@ RELU_WRONG = {
 
 
 def test_relu_bptt_wrong_answers_get_their_hint(subtests):
-    for label, (fn, pattern) in RELU_WRONG.items():
-        with subtests.test(label):
-            assert_hint(ch02.relu_bptt, fn, pattern)
+    assert_hints(subtests, ch02.relu_bptt, RELU_WRONG)
 
 
 def test_relu_cases_have_dead_units_so_the_derivative_matters(subtests):

@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from checkcases import SEEDS, Protocol, assert_hint
+from checkcases import SEEDS, Protocol, assert_hints
 
 from rnnlab import cells, gradients
 from rnnlab.checks import ch03
@@ -79,9 +79,7 @@ SIGMOID_PRIME_WRONG = [      # (answer, hint)
 
 
 def test_sigmoid_prime_wrong(subtests):
-    for fn, hint in SIGMOID_PRIME_WRONG:
-        with subtests.test(hint=hint):
-            assert_hint(ch03.sigmoid_prime, fn, hint)
+    assert_hints(subtests, ch03.sigmoid_prime, SIGMOID_PRIME_WRONG)
 
 
 def test_sigmoid_prime_reports_the_maximum_at_zero(subtests, capsys):
@@ -114,9 +112,7 @@ JACOBIAN_WRONG = [           # (answer, hint)
 
 
 def test_jacobian_by_hand_wrong(subtests):
-    for fn, hint in JACOBIAN_WRONG:
-        with subtests.test(hint=hint):
-            assert_hint(ch03.jacobian_by_hand, fn, hint)
+    assert_hints(subtests, ch03.jacobian_by_hand, JACOBIAN_WRONG)
 
 
 def test_jacobian_reference_of_the_check_matches_autograd(subtests):
@@ -154,9 +150,7 @@ STEPS_TO_VANISH_WRONG = [    # (mistake, answer, hint)
 
 
 def test_steps_to_vanish_wrong(subtests):
-    for mistake, fn, hint in STEPS_TO_VANISH_WRONG:
-        with subtests.test(mistake=mistake, hint=hint):
-            assert_hint(ch03.steps_to_vanish, fn, hint)
+    assert_hints(subtests, ch03.steps_to_vanish, STEPS_TO_VANISH_WRONG)
 
 
 def test_steps_to_vanish_cases_agree_with_the_closed_form_and_keep_their_kinds(subtests):
@@ -183,9 +177,7 @@ CLIP_BY_NORM_WRONG = [       # (answer, hint)
 
 
 def test_clip_by_norm_wrong(subtests):
-    for fn, hint in CLIP_BY_NORM_WRONG:
-        with subtests.test(hint=hint):
-            assert_hint(ch03.clip_by_norm, fn, hint)
+    assert_hints(subtests, ch03.clip_by_norm, CLIP_BY_NORM_WRONG)
 
 
 def test_clip_cases_lie_above_and_below_the_threshold(subtests):

@@ -4,7 +4,7 @@ cases, an unfilled starter is TODO, an answer hard-coded for the visible cases f
 ones) are the table ``PROTOCOL``, run by test_checks_protocol.py."""
 import pytest
 import torch
-from checkcases import SEEDS, Protocol, assert_hint
+from checkcases import SEEDS, Protocol, assert_hint, assert_hints
 
 from rnnlab.checks import ch04
 from rnnlab.gated import LSTMCell
@@ -69,9 +69,7 @@ PARAM_COUNT_WRONG = [        # (answer, hint)
 
 
 def test_param_count_wrong(subtests):
-    for fn, hint in PARAM_COUNT_WRONG:
-        with subtests.test(hint=hint):
-            assert_hint(ch04.param_count, fn, hint)
+    assert_hints(subtests, ch04.param_count, PARAM_COUNT_WRONG)
 
 
 # -- ex-04-2 -----------------------------------------------------------------------------------
@@ -104,9 +102,7 @@ PEEPHOLE_WRONG = [           # (answer, hint)
 
 
 def test_peephole_wrong(subtests):
-    for fn, hint in PEEPHOLE_WRONG:
-        with subtests.test(hint=hint):
-            assert_hint(ch04.peephole_lstm_step, fn, hint)
+    assert_hints(subtests, ch04.peephole_lstm_step, PEEPHOLE_WRONG)
 
 
 # -- ex-04-3 -----------------------------------------------------------------------------------
@@ -136,6 +132,4 @@ BACKWARD_WRONG = [           # (answer, hint): the check's own typical mistakes,
 
 
 def test_backward_wrong(subtests):
-    for fn, hint in BACKWARD_WRONG:
-        with subtests.test(hint=hint):
-            assert_hint(ch04.lstm_step_backward, fn, hint)
+    assert_hints(subtests, ch04.lstm_step_backward, BACKWARD_WRONG)

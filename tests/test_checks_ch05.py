@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from checkcases import SEEDS, Protocol, assert_hint
+from checkcases import SEEDS, Protocol, assert_hints
 
 from rnnlab import init
 from rnnlab.checks import ch05
@@ -60,9 +60,7 @@ LAYER_NORM_WRONG = [         # (answer, hint)
 
 
 def test_layer_norm_rows_hints(subtests):
-    for fn, hint in LAYER_NORM_WRONG:
-        with subtests.test(hint=hint):
-            assert_hint(ch05.layer_norm_rows, fn, hint)
+    assert_hints(subtests, ch05.layer_norm_rows, LAYER_NORM_WRONG)
 
 
 def test_layer_norm_cases_include_a_single_example_and_constant_rows(subtests):
@@ -83,14 +81,13 @@ INIT_STD_WRONG = [           # (answer, hint)
     (lambda s, i, o: math.sqrt(2 / (i + o)), "Glorot's rule"),
     (lambda s, i, o: 0.1, "expected"),
     (lambda s, i, o: "small", "one number.*got str"),
-    (lambda s, i, o: str(std_ref(s, i, o)), "one number.*got str"),   # the right digits as text
+    (lambda s, i, o: str(std_ref(s, i, o)),                    # the right digits, as text
+     r"one number \(a standard deviation\), got str"),
 ]
 
 
 def test_init_std_hints(subtests):
-    for i, (fn, hint) in enumerate(INIT_STD_WRONG):
-        with subtests.test(row=i, hint=hint):
-            assert_hint(ch05.init_std, fn, hint)
+    assert_hints(subtests, ch05.init_std, INIT_STD_WRONG)
 
 
 def test_init_std_reference_agrees_with_rnnlab_init():
@@ -114,9 +111,7 @@ DEAD_UNIT_WRONG = [          # (answer, hint)
 
 
 def test_dead_unit_fraction_hints(subtests):
-    for fn, hint in DEAD_UNIT_WRONG:
-        with subtests.test(hint=hint):
-            assert_hint(ch05.dead_unit_fraction, fn, hint)
+    assert_hints(subtests, ch05.dead_unit_fraction, DEAD_UNIT_WRONG)
 
 
 # -- residual_branch_scale ------------------------------------------------------------------
@@ -132,6 +127,4 @@ RESIDUAL_SCALE_WRONG = [     # (answer, hint)
 
 
 def test_residual_branch_scale_hints(subtests):
-    for fn, hint in RESIDUAL_SCALE_WRONG:
-        with subtests.test(hint=hint):
-            assert_hint(ch05.residual_branch_scale, fn, hint)
+    assert_hints(subtests, ch05.residual_branch_scale, RESIDUAL_SCALE_WRONG)

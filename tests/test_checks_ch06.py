@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 import torch
-from checkcases import HIDDEN, SEEDS, Protocol, assert_hint
+from checkcases import HIDDEN, SEEDS, Protocol, assert_hints
 
 from rnnlab import lm, text
 from rnnlab.checks import CheckFailed, ch06
@@ -80,9 +80,7 @@ BIGRAM_NATS_WRONG = [        # (mistake, answer, hint)
 
 
 def test_bigram_nats_wrong(subtests):
-    for mistake, fn, hint in BIGRAM_NATS_WRONG:
-        with subtests.test(mistake=mistake, hint=hint):
-            assert_hint(ch06.bigram_nats, fn, hint)
+    assert_hints(subtests, ch06.bigram_nats, BIGRAM_NATS_WRONG)
 
 
 def test_the_bigram_cases_include_validation_pairs_never_seen_in_training(subtests):
@@ -110,9 +108,7 @@ TEMPERATURE_PROBS_WRONG = [  # (answer, hint)
 
 
 def test_temperature_probs_wrong(subtests):
-    for fn, hint in TEMPERATURE_PROBS_WRONG:
-        with subtests.test(hint=hint):
-            assert_hint(ch06.temperature_probs, fn, hint)
+    assert_hints(subtests, ch06.temperature_probs, TEMPERATURE_PROBS_WRONG)
 
 
 # -- ex-06-4 -----------------------------------------------------------------------------------
@@ -163,9 +159,7 @@ WELL_FORMED_WRONG = [        # (mistake, answer, hint)
 
 
 def test_well_formed_brackets_wrong(subtests):
-    for mistake, fn, hint in WELL_FORMED_WRONG:
-        with subtests.test(mistake=mistake, hint=hint):
-            assert_hint(ch06.well_formed_brackets, fn, hint)
+    assert_hints(subtests, ch06.well_formed_brackets, WELL_FORMED_WRONG)
 
 
 def test_the_mismatch_hint_names_the_brackets_that_do_not_match(subtests):

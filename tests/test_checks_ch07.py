@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from checkcases import Protocol, assert_hint, unfilled
+from checkcases import Protocol, assert_hints, unfilled
 
 from rnnlab.checks import ch07
 from rnnlab.scan import recurrence_loop, recurrence_scan
@@ -125,9 +125,7 @@ SCAN_DOUBLING_WRONG = [      # (answer, hint)
 
 
 def test_scan_doubling_wrong(subtests):
-    for fn, hint in SCAN_DOUBLING_WRONG:
-        with subtests.test(hint=hint):
-            assert_hint(ch07.scan_doubling, fn, hint)
+    assert_hints(subtests, ch07.scan_doubling, SCAN_DOUBLING_WRONG)
 
 
 # -- ex-07-2 -----------------------------------------------------------------------------------
@@ -145,9 +143,7 @@ RING_HORIZON_WRONG = [       # (answer, hint)
 
 
 def test_ring_horizon_wrong(subtests):
-    for fn, hint in RING_HORIZON_WRONG:
-        with subtests.test(hint=hint):
-            assert_hint(ch07.ring_horizon, fn, hint)
+    assert_hints(subtests, ch07.ring_horizon, RING_HORIZON_WRONG)
 
 
 # -- ex-07-3 -----------------------------------------------------------------------------------
@@ -168,9 +164,7 @@ ATTENTION_WRONG = [          # (mistake, answer, hint)
 
 
 def test_attention_weights_wrong(subtests):
-    for mistake, fn, hint in ATTENTION_WRONG:
-        with subtests.test(mistake=mistake, hint=hint):
-            assert_hint(ch07.attention_weights, fn, hint)
+    assert_hints(subtests, ch07.attention_weights, ATTENTION_WRONG)
 
 
 # -- ex-07-4 -----------------------------------------------------------------------------------
@@ -190,6 +184,4 @@ MINGRU_WRONG = [             # (mistake, answer, hint)
 
 
 def test_mingru_wrong(subtests):
-    for mistake, fn, hint in MINGRU_WRONG:
-        with subtests.test(mistake=mistake, hint=hint):
-            assert_hint(ch07.mingru, fn, hint)
+    assert_hints(subtests, ch07.mingru, MINGRU_WRONG)
