@@ -3,6 +3,7 @@ cases the checks must cover. The protocol cases (the references pass on the visi
 cases, an unfilled starter is TODO, an answer hard-coded for the visible cases fails on hidden
 ones) are the table ``PROTOCOL``, run by test_checks_protocol.py."""
 import math
+from functools import partial
 
 import pytest
 import torch
@@ -147,17 +148,13 @@ def test_ring_horizon_wrong(subtests):
 
 
 # -- ex-07-3 -----------------------------------------------------------------------------------
-def _attention_with(mistake):
-    return lambda *a: attention_ref(*a, mistake=mistake)
-
-
 ATTENTION_WRONG = [          # (mistake, answer, hint)
-    ("no mask", _attention_with("no mask"), "padding positions got weight"),
-    ("after", _attention_with("after"), "after the softmax"),
-    ("batch axis", _attention_with("batch axis"), "over the batch"),
-    ("no tanh", _attention_with("no tanh"), "tanh is missing"),
-    ("dot", _attention_with("dot"), "dot-product attention"),
-    ("no query", _attention_with("no query"), "do not depend on the query"),
+    ("no mask", partial(attention_ref, mistake="no mask"), "padding positions got weight"),
+    ("after", partial(attention_ref, mistake="after"), "after the softmax"),
+    ("batch axis", partial(attention_ref, mistake="batch axis"), "over the batch"),
+    ("no tanh", partial(attention_ref, mistake="no tanh"), "tanh is missing"),
+    ("dot", partial(attention_ref, mistake="dot"), "dot-product attention"),
+    ("no query", partial(attention_ref, mistake="no query"), "do not depend on the query"),
     ("a position short", lambda *a: attention_ref(*a)[:, :-1], "shape"),
     ("squared", lambda *a: attention_ref(*a) ** 2, "differs"),
 ]
@@ -168,16 +165,12 @@ def test_attention_weights_wrong(subtests):
 
 
 # -- ex-07-4 -----------------------------------------------------------------------------------
-def _mingru_with(mistake):
-    return lambda *a: mingru_ref(*a, mistake=mistake)
-
-
 MINGRU_WRONG = [             # (mistake, answer, hint)
-    ("feng", _mingru_with("feng"), "z and 1 - z swapped"),
-    ("tanh", _mingru_with("tanh"), "drop the tanh"),
-    ("rows", _mingru_with("rows"), "z first, then n"),
-    ("no 1-z", _mingru_with("no 1-z"), "weight 1 - z"),
-    ("last", _mingru_with("last"), "not only the last state"),
+    ("feng", partial(mingru_ref, mistake="feng"), "z and 1 - z swapped"),
+    ("tanh", partial(mingru_ref, mistake="tanh"), "drop the tanh"),
+    ("rows", partial(mingru_ref, mistake="rows"), "z first, then n"),
+    ("no 1-z", partial(mingru_ref, mistake="no 1-z"), "weight 1 - z"),
+    ("last", partial(mingru_ref, mistake="last"), "not only the last state"),
     ("a step short", lambda *a: mingru_ref(*a)[:, 1:], "shape"),
     ("a string", lambda *a: "h", "array of numbers"),
 ]

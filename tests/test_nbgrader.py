@@ -58,6 +58,13 @@ CHAPTERS = [p for p in sorted((ROOT / "chapters").glob(nbt.CHAPTER_GLOB))
             or p.name[:2] in os.environ["NBGRADER_TEST_CHAPTERS"].split(",")]
 
 
+def each_chapter(subtests, check, *args) -> None:
+    """``check(*args, path)`` for every chapter, each a subtest named by its number."""
+    for path in CHAPTERS:
+        with subtests.test(chapter=path.name[:2]):
+            check(*args, path)
+
+
 def _unavailable(reason: str):
     if os.environ.get("CI"):
         pytest.fail(f"nbgrader is needed in CI: {reason}")
@@ -111,9 +118,7 @@ def course(nbgrader_version, tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_release_has_no_solution_and_no_hidden_test(course, subtests):
-    for path in CHAPTERS:    # a subtest per chapter, named by its number
-        with subtests.test(chapter=path.name[:2]):
-            _release_has_no_solution_and_no_hidden_test(course, path)
+    each_chapter(subtests, _release_has_no_solution_and_no_hidden_test, course)
 
 
 def _release_has_no_solution_and_no_hidden_test(course, path):
@@ -146,9 +151,7 @@ def _release_has_no_solution_and_no_hidden_test(course, path):
 
 @pytest.mark.slow
 def test_release_is_the_student_edition_with_graded_cells(course, subtests):
-    for path in CHAPTERS:    # a subtest per chapter, named by its number
-        with subtests.test(chapter=path.name[:2]):
-            _release_is_the_student_edition_with_graded_cells(course, path)
+    each_chapter(subtests, _release_is_the_student_edition_with_graded_cells, course)
 
 
 def _release_is_the_student_edition_with_graded_cells(course, path):
@@ -226,9 +229,7 @@ def graded(course, binder, tmp_path_factory) -> dict:
 
 @pytest.mark.slow
 def test_autograde_scores_three_students(graded, binder, course, subtests):
-    for path in CHAPTERS:    # a subtest per chapter, named by its number
-        with subtests.test(chapter=path.name[:2]):
-            _autograde_scores_three_students(graded, binder, course, path)
+    each_chapter(subtests, _autograde_scores_three_students, graded, binder, course)
 
 
 def _autograde_scores_three_students(graded, binder, course, path):

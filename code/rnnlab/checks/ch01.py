@@ -43,9 +43,10 @@ def unroll_two_steps(h1, h2, *, seed: int = 0):
     The answers are two numbers of that one example, so no seed can change the case: ``seed``
     is accepted, like every check's, and ignored.
     """
-    if as_number(h1) is None or as_number(h2) is None:
+    n1, n2 = as_number(h1), as_number(h2)
+    if n1 is None or n2 is None:
         fail(f"h1 and h2 should be numbers, got {type(h1).__name__} and {type(h2).__name__}")
-    h1, h2 = as_number(h1), as_number(h2)
+    h1, h2 = n1, n2
     e = UNROLL_EXAMPLE
     (x1, x2), w_xh, w_hh, b = e["x"], e["w_xh"], e["w_hh"], e["b_h"]
     a1 = w_xh * x1 + w_hh * e["h0"] + b
