@@ -1,7 +1,9 @@
 """Unit tests of rnnlab.gated: LSTMCell, GRUCell, ChoGRUCell against torch.nn, loading and
 exporting weights (stacked layers too), the readable step, and bad inputs."""
+import ast
 import inspect
 import itertools
+import textwrap
 
 import pytest
 import torch
@@ -149,13 +151,26 @@ EQUATION_LINES = [                  # (cell, lines its forward must contain)
 ]
 
 
+def _statements(function) -> tuple[list[str], ast.FunctionDef]:
+    """The assignments of ``function``'s body as normalised AST dumps (formatting, comments and
+    line breaks do not change them), and the function's AST."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function))).body[0]
+    return [ast.dump(node) for node in ast.walk(tree) if isinstance(node, ast.Assign)], tree
+
+
 def test_forward_is_one_method_that_reads_as_the_equations(subtests):
+    """Each equation of the chapter is one assignment of forward, compared as syntax trees, and
+    forward calls no private helper of the cell."""
     for cls, lines in EQUATION_LINES:
         with subtests.test(cls=cls.__name__):
-            source = inspect.getsource(cls.forward)
+            assigned, tree = _statements(cls.forward)
             for line in lines:
-                assert line in source, f"{cls.__name__}.forward should contain {line!r}"
-            assert "self._" not in source, "forward must not hand its work to private helpers"
+                assert ast.dump(ast.parse(line).body[0]) in assigned, \
+                    f"{cls.__name__}.forward should compute {line!r}"
+            private = [node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                       and isinstance(node.value, ast.Name) and node.value.id == "self"
+                       and node.attr.startswith("_")]
+            assert not private, f"forward hands its work to private helpers: {private}"
 
 
 def test_unroll_with_precomputed_input_equals_step_by_step_forward(subtests):
