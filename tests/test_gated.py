@@ -198,15 +198,46 @@ def test_lstm_carousel_jacobian_block_is_diag_f():
     assert torch.equal(J[:, H:, H:], torch.diag_embed(f))
 
 
-def test_gate_activity_matches_unroll():
-    torch.manual_seed(5)
-    for cell in (LSTMCell(D, H).double(), GRUCell(D, H).double()):
-        x = _x(B, T, D)
-        trace = cell.gate_activity(x)
-        assert all(v.shape == (B, T, H) for v in trace.values())
-        assert torch.equal(trace["h"], RecurrentLayer(cell)(x)[0])
-    assert set(trace) == {"r", "z", "n", "h"}
-    assert set(LSTMCell(D, H).gate_activity(x.float())) == {"i", "f", "g", "o", "c", "h"}
+def _gates_by_hand(cell, x, h_prev):
+    """Each gate at every step from its own weights (``cell.weights``) and the previous outputs
+    ``h_prev (B, T, H)``: the chapter's equations, written here without the cell's forward."""
+    def a(gate):                                          # (B, T, H): W_x. x_t + W_h. h + b.
+        W_x, W_h, b = cell.weights(gate)
+        return x @ W_x.T + h_prev @ W_h.T + b
+    if isinstance(cell, LSTMCell):
+        return {"i": a("i").sigmoid(), "f": a("f").sigmoid(), "g": a("g").tanh(),
+                "o": a("o").sigmoid()}
+    r, z = a("r").sigmoid(), a("z").sigmoid()
+    W_xn, W_hn, b_n = cell.weights("n")
+    if isinstance(cell, ChoGRUCell):
+        n = torch.tanh(x @ W_xn.T + b_n + (r * h_prev) @ W_hn.T + cell.b_hn)
+    else:
+        n = torch.tanh(x @ W_xn.T + b_n + r * (h_prev @ W_hn.T + cell.b_hn))
+    return {"r": r, "z": z, "n": n}
+
+
+GATE_ACTIVITY = [                   # (cell, the names gate_activity returns)
+    (LSTMCell, ["i", "f", "g", "o", "c", "h"]),
+    (GRUCell, ["r", "z", "n", "h"]),
+    (ChoGRUCell, ["r", "z", "n", "h"]),
+]
+
+
+def test_gate_activity_records_the_gates_of_forward(subtests):
+    for cls, names in GATE_ACTIVITY:
+        with subtests.test(cls=cls.__name__):
+            torch.manual_seed(5)
+            cell, x = cls(D, H).double(), _x(B, T, D)
+            trace = cell.gate_activity(x)
+            assert list(trace) == names
+            assert all(v.shape == (B, T, H) for v in trace.values())
+            assert torch.equal(trace["h"], RecurrentLayer(cell)(x)[0])
+            h_prev = torch.cat([torch.zeros(B, 1, H, dtype=x.dtype), trace["h"][:, :-1]], 1)
+            for name, want in _gates_by_hand(cell, x, h_prev).items():
+                assert _rel(trace[name], want) < 1e-12, name
+            if cls is LSTMCell:
+                c_prev = torch.cat([torch.zeros(B, 1, H, dtype=x.dtype), trace["c"][:, :-1]], 1)
+                assert _rel(trace["c"], trace["f"] * c_prev + trace["i"] * trace["g"]) < 1e-12
 
 
 def test_bad_inputs():

@@ -74,6 +74,21 @@ class _GatedCell(nn.Module):
         """The output ``h`` of a state (the whole state of a GRU)."""
         return state
 
+    @torch.no_grad()
+    def gate_activity(self, x: torch.Tensor) -> dict:
+        """What :meth:`forward` records at every step along ``x (B, T, D)`` from the zero state,
+        each ``(B, T, H)``: ``{"i", "f", "g", "o", "c", "h"}`` (LSTM), ``{"r", "z", "n", "h"}``
+        (GRU)."""
+        check_tensor(x, "x", shape=("B", "T", self.input_size))
+        state = self.init_state(x.shape[0], device=x.device, dtype=x.dtype)
+        trace = {}
+        for x_t in x.unbind(1):
+            step = {}
+            state = self(x_t, state, record=step)
+            for name, value in step.items():
+                trace.setdefault(name, []).append(value)     # (B, H)
+        return {name: torch.stack(v, 1) for name, v in trace.items()}   # (B, T, H) each
+
     def unroll(self, x: torch.Tensor, state=None):
         """``(outputs (B, T, H), final state)`` over ``x (B, T, D)``, like
         ``RecurrentLayer(cell)(x, state)``, with the input part of every step computed first."""
@@ -154,9 +169,11 @@ class LSTMCell(_GatedCell):
             with torch.no_grad():
                 self.weights("f")[2].fill_(self.forget_bias)
 
-    def forward(self, x_t: torch.Tensor, state: tuple, *, x_proj: torch.Tensor | None = None):
+    def forward(self, x_t: torch.Tensor, state: tuple, *, x_proj: torch.Tensor | None = None,
+                record: dict | None = None):
         """One step of eq-04-lstm: ``x_t (B, D)``, ``state = (h_prev, c_prev)`` -> ``(h, c)``.
-        ``x_proj``, when :meth:`unroll` gives it, is ``W_x x_t + b`` computed for all steps."""
+        ``x_proj``, when :meth:`unroll` gives it, is ``W_x x_t + b`` computed for all steps;
+        ``record``, when :meth:`gate_activity` gives it, receives the step's named values."""
         h_prev, c_prev = state                                   # (B, H) each
         if x_proj is None:
             x_proj = x_t @ self.W_x.T + self.b                   # (B, 4H)
@@ -168,6 +185,8 @@ class LSTMCell(_GatedCell):
         o = torch.sigmoid(a_o)                                   # output gate
         c = f * c_prev + i * g                                   # (B, H): the memory cell
         h = o * torch.tanh(c)                                    # (B, H): the output
+        if record is not None:
+            record.update(i=i, f=f, g=g, o=o, c=c, h=h)
         return h, c
 
     def init_state(self, batch_size: int, device=None, dtype=None) -> tuple:
@@ -178,23 +197,6 @@ class LSTMCell(_GatedCell):
     @staticmethod
     def hidden(state: tuple) -> torch.Tensor:
         return state[0]
-
-    @torch.no_grad()
-    def gate_activity(self, x: torch.Tensor) -> dict:
-        """Gates, cell and output at every step along ``x (B, T, D)`` from the zero state:
-        ``{"i", "f", "g", "o", "c", "h"}`` -> ``(B, T, H)``."""
-        check_tensor(x, "x", shape=("B", "T", self.input_size))
-        state = self.init_state(x.shape[0], device=x.device, dtype=x.dtype)
-        kinds = {"i": torch.sigmoid, "f": torch.sigmoid, "g": torch.tanh, "o": torch.sigmoid}
-        trace = {k: [] for k in (*kinds, "c", "h")}
-        for x_t in x.unbind(1):
-            a = x_t @ self.W_x.T + self.b + state[0] @ self.W_h.T    # (B, 4H), as in forward
-            for (k, act), a_k in zip(kinds.items(), a.chunk(4, dim=1)):
-                trace[k].append(act(a_k))
-            state = self(x_t, state)
-            trace["h"].append(state[0])
-            trace["c"].append(state[1])
-        return {k: torch.stack(v, 1) for k, v in trace.items()}     # (B, T, H) each
 
     def _load_biases(self, b_ih, b_hh):
         self.b.copy_(b_ih + b_hh)
@@ -220,9 +222,9 @@ class GRUCell(_GatedCell):
         self.reset_parameters()
 
     def forward(self, x_t: torch.Tensor, h_prev: torch.Tensor, *,
-                x_proj: torch.Tensor | None = None) -> torch.Tensor:
+                x_proj: torch.Tensor | None = None, record: dict | None = None) -> torch.Tensor:
         """One step of eq-04-gru: ``x_t (B, D)``, ``h_prev (B, H)`` -> ``h (B, H)``.
-        ``x_proj``, when :meth:`unroll` gives it, is ``W_x x_t + b`` computed for all steps."""
+        ``x_proj`` and ``record`` as in :meth:`LSTMCell.forward`."""
         if x_proj is None:
             x_proj = x_t @ self.W_x.T + self.b                   # (B, 3H)
         a_xr, a_xz, a_xn = x_proj.chunk(3, dim=1)                # (B, H) each: input parts
@@ -231,25 +233,9 @@ class GRUCell(_GatedCell):
         z = torch.sigmoid(a_xz + a_hz)                           # update gate
         n = torch.tanh(a_xn + r * (a_hn + self.b_hn))            # candidate
         h = (1 - z) * n + z * h_prev                             # (B, H)
+        if record is not None:
+            record.update(r=r, z=z, n=n, h=h)
         return h
-
-    @torch.no_grad()
-    def gate_activity(self, x: torch.Tensor) -> dict:
-        """Gates, candidate and output at every step along ``x (B, T, D)`` from the zero
-        state: ``{"r", "z", "n", "h"}`` -> ``(B, T, H)``."""
-        check_tensor(x, "x", shape=("B", "T", self.input_size))
-        h = self.init_state(x.shape[0], device=x.device, dtype=x.dtype)
-        trace = {k: [] for k in ("r", "z", "n", "h")}
-        for x_t in x.unbind(1):
-            a_xr, a_xz, a_xn = (x_t @ self.W_x.T + self.b).chunk(3, dim=1)   # as in forward
-            a_hr, a_hz, a_hn = (h @ self.W_h.T).chunk(3, dim=1)
-            r, z = torch.sigmoid(a_xr + a_hr), torch.sigmoid(a_xz + a_hz)
-            trace["r"].append(r)
-            trace["z"].append(z)
-            trace["n"].append(torch.tanh(a_xn + r * (a_hn + self.b_hn)))
-            h = self(x_t, h)
-            trace["h"].append(h)
-        return {k: torch.stack(v, 1) for k, v in trace.items()}     # (B, T, H) each
 
     def _load_biases(self, b_ih, b_hh):
         H = self.hidden_size
@@ -272,7 +258,7 @@ class ChoGRUCell(GRUCell):
     :class:`GRUCell` (here ``b_hn`` is just a second bias), a different function."""
 
     def forward(self, x_t: torch.Tensor, h_prev: torch.Tensor, *,
-                x_proj: torch.Tensor | None = None) -> torch.Tensor:
+                x_proj: torch.Tensor | None = None, record: dict | None = None) -> torch.Tensor:
         """One step of eq-04-cho: ``x_t (B, D)``, ``h_prev (B, H)`` -> ``h (B, H)``."""
         if x_proj is None:
             x_proj = x_t @ self.W_x.T + self.b                   # (B, 3H)
@@ -282,6 +268,8 @@ class ChoGRUCell(GRUCell):
         z = torch.sigmoid(a_xz + h_prev @ W_hz.T)                # update gate
         n = torch.tanh(a_xn + (r * h_prev) @ W_hn.T + self.b_hn) # candidate: r before W_hn
         h = (1 - z) * n + z * h_prev                             # (B, H)
+        if record is not None:
+            record.update(r=r, z=z, n=n, h=h)
         return h
 
 
