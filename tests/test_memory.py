@@ -156,3 +156,32 @@ def test_measure_false_gives_the_same_gradient_and_no_peak():
         b = memory.bptt_gradients(layer, readout, x, y, mode=mode, chunk=chunk, measure=False)
         assert a.peak > 0 and b.peak is None and a.loss == b.loss
         assert all(torch.equal(a.grads[n], b.grads[n]) for n in a.grads)
+
+
+def test_graph_nodes_counts_each_operation_once_and_grows_with_the_steps():
+    x = torch.ones(3, requires_grad=True)
+    assert memory.graph_nodes((x * 2).sum()) == 3            # sum, mul, x's AccumulateGrad
+    z = x * 2
+    assert memory.graph_nodes((z + z).sum()) == 4            # z is reached twice, counted once
+
+    def unrolled(T):
+        W, h = torch.eye(3, requires_grad=True), torch.zeros(1, 3)
+        for _ in range(T):
+            h = torch.tanh(h @ W + 1)                         # three operations per step
+        return memory.graph_nodes(h.sum())
+
+    assert unrolled(20) - unrolled(10) == 10 * 3
+
+
+GRAPH_NODES_BAD_INPUTS = [                 # (what, value, error, message)
+    ("an array", np.ones(3), TypeError, "tensor must be a torch.Tensor"),
+    ("a leaf", torch.ones(3, requires_grad=True), ValueError, "requires_grad=True"),
+    ("no grad", torch.ones(3) * 2, ValueError, "requires_grad=False"),
+]
+
+
+def test_graph_nodes_rejects_what_has_no_graph(subtests):
+    for what, value, exc, match in GRAPH_NODES_BAD_INPUTS:
+        with subtests.test(what):
+            with pytest.raises(exc, match=match):
+                memory.graph_nodes(value)

@@ -1,5 +1,6 @@
-"""Unit tests of rnnlab.runtime: seeding, device and private generators."""
+"""Unit tests of rnnlab.runtime: seeding, device, private generators and timing."""
 import random
+import time
 
 import numpy as np
 import pytest
@@ -84,3 +85,48 @@ def test_make_generator_rejects_bad_seeds(subtests):
         with subtests.test(seed=seed):
             with pytest.raises(exc, match=match):
                 runtime.make_generator(seed)
+
+
+def test_best_times_warms_up_then_takes_turns_in_rounds():
+    calls = []
+    times = runtime.best_times({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
+                               rounds=2, inner=3)
+    assert calls == ["a", "b"] + (["a"] * 3 + ["b"] * 3) * 2        # warm-up, then the rounds
+    assert list(times) == ["a", "b"] and all(t >= 0 for t in times.values())
+
+
+def test_best_times_measures_cpu_time_in_milliseconds_on_one_thread():
+    threads = []
+
+    def busy():                                # 20 ms of this process's CPU time
+        threads.append(torch.get_num_threads())
+        start = time.process_time()
+        while time.process_time() - start < 0.02:
+            pass
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        times = runtime.best_times({"busy": busy, "asleep": lambda: time.sleep(0.02)}, rounds=1)
+        assert torch.get_num_threads() == 2                           # restored
+    finally:
+        torch.set_num_threads(before)
+    assert set(threads) == {1}
+    assert times["busy"] >= 19.0 and times["asleep"] < 5.0    # sleeping costs no CPU time
+
+
+# (what, fns, keyword arguments, error, message)
+BEST_TIMES_BAD_ARGUMENTS = [
+    ("no function", {}, {}, TypeError, "fns must be a non-empty dict"),
+    ("a list", [time.sleep], {}, TypeError, "fns must be a non-empty dict .*got list"),
+    ("a value not callable", {"a": 3}, {}, TypeError, r"got dict with values \['int'\]"),
+    ("rounds 0", {"a": int}, {"rounds": 0}, ValueError, "rounds must be >= 1"),
+    ("inner 1.5", {"a": int}, {"inner": 1.5}, TypeError, "inner must be an int"),
+]
+
+
+def test_best_times_rejects_bad_arguments(subtests):
+    for what, fns, kwargs, exc, match in BEST_TIMES_BAD_ARGUMENTS:
+        with subtests.test(what):
+            with pytest.raises(exc, match=match):
+                runtime.best_times(fns, **kwargs)

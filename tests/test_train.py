@@ -1,4 +1,4 @@
-"""Unit tests of rnnlab.train: fit and global_grad_norm."""
+"""Unit tests of rnnlab.train: fit, fit_adding, fit_together and global_grad_norm."""
 import numpy as np
 import pytest
 import torch
@@ -227,3 +227,42 @@ def test_fit_together_stops_early_and_rejects_bad_arguments():
     with pytest.raises(ValueError, match="i must be <= 1"):
         train.one_of(models[0], *train.fit_together(models, batch, nn.functional.mse_loss,
                                                      steps=1)[2:], 2)
+
+
+def _adding_model(T, seed=0):
+    """A small model of the adding problem that does not depend on rnnlab's models."""
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Flatten(), nn.Linear(2 * T, 1))       # (B, T, 2) -> (B, 1)
+
+
+def test_fit_adding_is_fit_on_the_seeds_adding_batches_then_the_test_mse():
+    from rnnlab import tasks
+    T = 6
+    test = tasks.adding_problem(50, T, seed=9)
+    seen = []
+    run = train.fit_adding(_adding_model(T), T, seed=3, steps=4, batch_size=8, lr=0.1,
+                           test=test, clip_norm=1.0, progress=False,
+                           callback=lambda step, history: seen.append(step))
+    model = _adding_model(T)
+    history = fit(model, tasks.batches(tasks.adding_problem, 8, T, seed=3), nn.functional.mse_loss,
+                  steps=4, lr=0.1, clip_norm=1.0, progress=False)
+    with torch.no_grad():
+        mse = nn.functional.mse_loss(model(test[0]), test[1]).item()
+    assert run["history"] == history and run["mse"] == mse and seen == [0, 1, 2, 3]
+
+
+FIT_ADDING_BAD_TESTS = [                       # (what, test set of T = 6, error, message)
+    ("a list", [torch.zeros(4, 6, 2), torch.zeros(4, 1)], TypeError, "test must be a tuple"),
+    ("another length", (torch.zeros(4, 5, 2), torch.zeros(4, 1)), ValueError,
+     "test.0. must have size 6 on axis 1"),
+    ("targets of another batch", (torch.zeros(4, 6, 2), torch.zeros(3, 1)), ValueError,
+     "test.1. must have size 4 on axis 0"),
+]
+
+
+def test_fit_adding_rejects_a_bad_test_set(subtests):
+    for what, test, exc, match in FIT_ADDING_BAD_TESTS:
+        with subtests.test(what):
+            with pytest.raises(exc, match=match):
+                train.fit_adding(_adding_model(6), 6, seed=0, steps=1, batch_size=4, lr=0.1,
+                                 test=test, progress=False)

@@ -4,6 +4,9 @@
   tensor an operation saves (through ``torch.autograd.graph.saved_tensors_hooks``), each
   storage counted once while it is alive, plus the tensors an algorithm keeps itself
   (:meth:`~SavedTensorMeter.keep`). Its ``peak`` is the largest number alive at any moment.
+* :func:`graph_nodes` counts the operations autograd recorded for a result, the size of the
+  graph the backward pass walks: per step for the LSTM (chapter 4), the loop against the
+  parallel scan (chapter 7).
 * :func:`bptt_gradients` computes the gradient of the mean squared error of a recurrent layer
   and a read-out over a sequence in one of three ways, and measures that peak:
 
@@ -30,7 +33,7 @@ from torch import nn
 
 from ._validate import check_choice, check_int, check_tensor
 
-__all__ = ["MODES", "SavedTensorMeter", "BPTTResult", "bptt_gradients"]
+__all__ = ["MODES", "SavedTensorMeter", "graph_nodes", "BPTTResult", "bptt_gradients"]
 
 #: The three ways :func:`bptt_gradients` computes a gradient.
 MODES = ("full", "truncated", "checkpointed")
@@ -104,6 +107,22 @@ class SavedTensorMeter:
         self._hooks.__exit__(*exc)
         self._kept.clear()
         return False
+
+
+def graph_nodes(tensor: torch.Tensor) -> int:
+    """The number of autograd nodes reachable from ``tensor.grad_fn`` (chapters 4 and 7): every
+    operation the backward pass from ``tensor`` runs, each counted once."""
+    check_tensor(tensor, "tensor", floating=False)
+    if tensor.grad_fn is None:
+        raise ValueError("tensor must be the result of operations recorded by autograd (a "
+                         f"grad_fn), got a leaf with requires_grad={tensor.requires_grad}")
+    seen, stack = set(), [tensor.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is not None and node not in seen:
+            seen.add(node)
+            stack.extend(next_node for next_node, _ in node.next_functions)
+    return len(seen)
 
 
 @dataclass

@@ -2,19 +2,23 @@
 
 Every chapter's setup cell calls :func:`seed_everything` and :func:`default_device`, so that
 running a notebook twice gives the same numbers on the same machine, and the same notebook uses
-a GPU when there is one, with no code change.
+a GPU when there is one, with no code change. :func:`best_times` (chapters 4 and 7) times
+functions on this machine in a way that survives a busy machine: CPU time, one thread, best of
+several rounds taken in turns.
 """
 from __future__ import annotations
 
 import os
 import random
+import time
+from collections.abc import Callable
 
 import numpy as np
 import torch
 
 from ._validate import check_int
 
-__all__ = ["seed_everything", "default_device", "make_generator"]
+__all__ = ["seed_everything", "default_device", "make_generator", "best_times"]
 
 
 def seed_everything(seed: int = 0, *, deterministic: bool = True) -> int:
@@ -45,3 +49,38 @@ def make_generator(seed: int, device: torch.device | str | None = None) -> torch
     gen = torch.Generator(device=device or "cpu")
     gen.manual_seed(seed)
     return gen
+
+
+def best_times(fns: dict[str, Callable[[], object]], *, rounds: int = 3,
+               inner: int = 1) -> dict[str, float]:
+    """Best CPU time of one call of each function, in milliseconds (chapters 4 and 7).
+
+    ``fns`` maps names to functions of no argument. Each runs once to warm up; then, ``rounds``
+    times, the functions take turns, each running ``inner`` times in a row, and the best of the
+    rounds' averages counts. The time is this process's CPU time (``time.process_time``) with
+    PyTorch on one thread (restored afterwards): the work done, whatever else the machine runs,
+    where wall time grows with the load. Taking turns exposes every function to the same
+    changes of the machine. Compare the times as ratios within one call, never as absolutes.
+    """
+    if not isinstance(fns, dict) or not fns or not all(callable(fn) for fn in fns.values()):
+        got = (f"dict with values {sorted({type(fn).__name__ for fn in fns.values()})}"
+               if isinstance(fns, dict) and fns else f"{type(fns).__name__} ({fns!r:.60})")
+        raise TypeError(f"fns must be a non-empty dict of name -> function of no argument, "
+                        f"got {got}")
+    rounds = check_int(rounds, "rounds", minimum=1)
+    inner = check_int(inner, "inner", minimum=1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for fn in fns.values():
+            fn()                                                    # warm up
+        best = dict.fromkeys(fns, float("inf"))
+        for _ in range(rounds):
+            for name, fn in fns.items():
+                start = time.process_time()
+                for _ in range(inner):
+                    fn()
+                best[name] = min(best[name], (time.process_time() - start) / inner)
+    finally:
+        torch.set_num_threads(threads)
+    return {name: 1e3 * seconds for name, seconds in best.items()}

@@ -9,6 +9,9 @@ before clipping. It draws nothing; the chapters plot the history.
 in one vectorised call (``torch.func.vmap`` over their stacked parameters): each network gets
 exactly its own gradient and its own clipping, so it follows the trajectory it would follow
 alone, up to rounding; :func:`one_of` gives one of them back as an ordinary module.
+
+:func:`fit_adding` (chapters 3 and 7) is one seeded run of :func:`fit` on the adding problem,
+scored on a fixed test set.
 """
 from __future__ import annotations
 
@@ -20,9 +23,10 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from ._validate import check_choice, check_float, check_int
+from . import tasks
+from ._validate import check_choice, check_float, check_int, check_tensor
 
-__all__ = ["fit", "fit_together", "one_of", "global_grad_norm", "make_optimizer",
+__all__ = ["fit", "fit_adding", "fit_together", "one_of", "global_grad_norm", "make_optimizer",
            "optimizer_step", "check_clip_norm", "OPTIMIZERS"]
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
@@ -126,6 +130,35 @@ def fit(model: nn.Module, batch_fn: Callable[[int], tuple], loss_fn: Callable, *
             break
     model.eval()
     return history
+
+
+def fit_adding(model: nn.Module, length: int, *, seed: int, steps: int, batch_size: int,
+               lr: float, test: tuple, clip_norm: float | None = None,
+               device: torch.device | str | None = None, progress: bool = True,
+               desc: str | None = None, callback: Callable[[int, dict], None] | None = None
+               ) -> dict:
+    """Train ``model`` on the adding problem of length ``length`` and score it (chapters 3, 7).
+
+    :func:`fit` with the mean squared error for ``steps`` Adam steps on fresh batches of
+    ``batch_size`` sequences, drawn from one generator seeded with ``seed`` (the stream of a
+    seed is the same for every model and length); ``clip_norm``, ``device``, ``progress`` and
+    ``callback`` go to :func:`fit`. ``test = (x (N, T, 2), y (N, 1))`` is the fixed test set.
+    The model's initial weights are the caller's: seed before building it. Returns
+    ``{"mse": test MSE after training, "history": fit's history}``.
+    """
+    length = check_int(length, "length", minimum=2)
+    if not isinstance(test, tuple) or len(test) != 2:
+        raise TypeError(f"test must be a tuple (x, y) of tensors, got {type(test).__name__}")
+    x_test = check_tensor(test[0], "test[0]", shape=("N", length, 2))           # (N, T, 2)
+    y_test = check_tensor(test[1], "test[1]", shape=(x_test.shape[0], 1))      # (N, 1)
+    batch_fn = tasks.batches(tasks.adding_problem, batch_size, length, seed=seed)
+    history = fit(model, batch_fn, nn.functional.mse_loss, steps=steps, lr=lr,
+                  clip_norm=clip_norm, device=device, progress=progress, callback=callback,
+                  desc=desc or f"adding problem, T={length}, seed {seed}")
+    device = next(model.parameters()).device
+    with torch.no_grad():
+        mse = nn.functional.mse_loss(model(x_test.to(device)), y_test.to(device)).item()
+    return {"mse": mse, "history": history}
 
 
 def fit_together(models, batch_fn: Callable[[int], tuple], loss_fn: Callable, *, steps: int,
