@@ -96,22 +96,38 @@ def test_combine_is_associative_and_not_commutative():
     assert not torch.allclose(combine(p, q)[1], combine(q, p)[1])
 
 
-def test_bad_inputs():
-    a, b = _case(2, 5, 3, dtype=torch.float32)
+A, B = _case(2, 5, 3, dtype=torch.float32)
+ONES = torch.ones(4, dtype=torch.float64)
+BAD_RECURRENCE = [                  # (case, arguments (a, b, h0), error, message)
+    ("a a list", ([1.0], B, None), TypeError, "a must be a torch.Tensor, got list"),
+    ("b of ints", (A, B.long(), None), TypeError, "b must have a floating dtype"),
+    ("b 2-D", (A, B[0], None), ValueError, "b must have 3 dimensions"),
+    ("no time step", (A[:, :0], B[:, :0], None), ValueError, "b must have at least one time step"),
+    ("a too short", (A[:, :4], B, None), ValueError, r"a must have shape \(N,\)"),
+    ("a complex, b real", (A.to(torch.complex64), B, None), TypeError, "b must be complex"),
+    ("h0 of a wrong size", (A, B, torch.zeros(3, 3)), ValueError, "h0 must have size 2 on axis 0"),
+    ("h0 a list", (A, B, [0.0]), TypeError, "h0 must be a torch.Tensor, got list"),
+]
+BAD_COMBINE = [                     # (case, arguments (first, second), error, message)
+    ("a number", (1.0, (ONES, ONES)), TypeError,
+     r"first must be a pair \(a, b\) of torch tensors, got float \(1.0\)"),
+    ("three tensors", ((ONES, ONES), (ONES, ONES, ONES)), TypeError,
+     "second must be a pair .* got tuple of torch.Tensor"),
+    ("lists", (([1.0], [2.0]), (ONES, ONES)), TypeError, r"first must be .* got tuple of list"),
+    ("numpy arrays", ((ONES.numpy(), ONES.numpy()), (ONES, ONES)), TypeError,
+     "first must be .* got tuple of numpy array"),
+    ("shapes", ((ONES, ONES), (ONES[:3], ONES[:3])), ValueError,
+     r"broadcastable shapes, got \(4,\), \(4,\), \(3,\), \(3,\)"),
+    ("a complex, b real", ((ONES, ONES), (ONES.to(torch.complex128), ONES)), TypeError,
+     "b must be complex when a is complex"),
+]
+
+
+def test_bad_inputs(subtests):
     for fn in (recurrence_loop, recurrence_scan, recurrence_reduce):
-        with pytest.raises(TypeError, match="a must be a torch.Tensor"):
-            fn([1.0], b)
-        with pytest.raises(TypeError, match="floating"):
-            fn(a, b.long())
-        with pytest.raises(ValueError, match="3 dimensions"):
-            fn(a, b[0])
-        with pytest.raises(ValueError, match="at least one time step"):
-            fn(a[:, :0], b[:, :0])
-        with pytest.raises(ValueError, match=r"a must have shape \(N,\)"):
-            fn(a[:, :4], b)
-        with pytest.raises(TypeError, match="b must be complex"):
-            fn(a.to(torch.complex64), b)
-        with pytest.raises(ValueError, match="h0"):
-            fn(a, b, torch.zeros(3, 3))
-        with pytest.raises(TypeError, match="h0 must be None"):
-            fn(a, b, [0.0])
+        for case, args, error, message in BAD_RECURRENCE:
+            with subtests.test(fn=fn.__name__, case=case), pytest.raises(error, match=message):
+                fn(*args)
+    for case, args, error, message in BAD_COMBINE:
+        with subtests.test(fn="combine", case=case), pytest.raises(error, match=message):
+            combine(*args)

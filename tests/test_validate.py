@@ -74,6 +74,27 @@ def test_check_tensor():
     with pytest.raises(TypeError, match="floating dtype.*torch.int64"):
         v.check_tensor(torch.zeros(2, dtype=torch.long), "x")
     assert v.check_tensor(torch.zeros(2, dtype=torch.long), "x", floating=False) is not None
+    z = torch.zeros(2, dtype=torch.complex64)
+    assert v.check_tensor(z, "z", allow_complex=True) is z
+    with pytest.raises(TypeError, match=r"z must have a floating dtype \(float32 or float64\)"):
+        v.check_tensor(z, "z")
+
+
+def test_check_steps(subtests):
+    x = np.zeros((2, 5, 3))
+    assert v.check_steps(x, "x") is x
+    rows = [                        # (case, value, batch, message)
+        ("no time step, array", np.zeros((2, 0, 3)), False,
+         r"x must have at least one time step, got numpy array of shape \(2, 0, 3\)"),
+        ("no time step, tensor", torch.zeros(2, 0), False,
+         r"x must have at least one time step, got torch.Tensor of shape \(2, 0\)"),
+        ("no sequence", torch.zeros(0, 4, 3), True,
+         "x must have at least one sequence and one time step"),
+    ]
+    for case, value, batch, message in rows:
+        with subtests.test(case=case), pytest.raises(ValueError, match=message):
+            v.check_steps(value, "x", batch=batch)
+    assert v.check_steps(torch.zeros(0, 4, 3), "x") is not None   # no sequence: fine by default
 
 
 def test_describe():

@@ -13,7 +13,7 @@ import torch
 
 __all__ = [
     "check_int", "check_float", "check_choice", "check_array", "check_tensor", "check_state",
-    "check_ids", "describe",
+    "check_ids", "check_steps", "describe",
 ]
 
 
@@ -93,15 +93,25 @@ def check_array(x, name: str, *, ndim: int | None = None, shape: tuple | None = 
 
 
 def check_tensor(x, name: str, *, ndim: int | None = None, shape: tuple | None = None,
-                 floating: bool = True) -> torch.Tensor:
-    """Check a torch tensor's type, number of dimensions, fixed sizes and dtype (as check_array)."""
+                 floating: bool = True, allow_complex: bool = False) -> torch.Tensor:
+    """Check a torch tensor's type, number of dimensions, fixed sizes and dtype (as check_array);
+    ``allow_complex=True`` accepts complex dtypes as floating."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {describe(x)}")
     _check_shape(tuple(x.shape), ndim if ndim is not None else (len(shape) if shape else None),
                  shape, name, x)
-    if floating and not x.is_floating_point():
-        raise TypeError(f"{name} must have a floating dtype (float32 or float64), "
-                        f"got {describe(x)}")
+    if floating and not (x.is_floating_point() or (allow_complex and x.is_complex())):
+        kinds = "float32, float64 or complex" if allow_complex else "float32 or float64"
+        raise TypeError(f"{name} must have a floating dtype ({kinds}), got {describe(x)}")
+    return x
+
+
+def check_steps(x, name: str, *, batch: bool = False):
+    """Return ``x`` (an array or tensor ``(B, T, ...)``) if it has at least one time step, and
+    with ``batch=True`` at least one sequence; raise a ValueError otherwise."""
+    if x.shape[1] == 0 or (batch and x.shape[0] == 0):
+        need = "at least one sequence and one time step" if batch else "at least one time step"
+        raise ValueError(f"{name} must have {need}, got {describe(x)}")
     return x
 
 
