@@ -1,6 +1,7 @@
 """Unit tests of rnnlab.init: the variance of each scheme, orthogonality, singular values."""
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -76,24 +77,30 @@ def test_init_recurrent_overwrites_W_hh(subtests):
                 assert init.spectral_radius(cell.W_hh) == pytest.approx(0.9, rel=1e-5)
 
 
-def test_bad_inputs():
-    with pytest.raises(TypeError, match="rows must be an int"):
-        init.xavier_uniform(3.0, 2)
-    with pytest.raises(ValueError, match="cols must be >= 1"):
-        init.he_normal(3, 0)
-    with pytest.raises(TypeError, match="generator"):
-        init.orthogonal(3, generator=0)
-    with pytest.raises(ValueError, match="scale must be >= 0"):
-        init.scaled_orthogonal(4, -1.0)
-    with pytest.raises(ValueError, match="square"):
-        init.identity(3, 4)
-    with pytest.raises(ValueError, match="scheme must be one of"):
-        init.init_recurrent_(cells.RNNCell(2, 3), "glorot")
-    with pytest.raises(TypeError, match="W_hh"):
-        init.init_recurrent_(torch.nn.Linear(2, 3), "orthogonal")
-    with pytest.raises(ValueError, match="square"):
-        init.spectral_radius(torch.randn(3, 4))
-    with pytest.raises(TypeError, match="torch.Tensor"):
-        init.spectral_norm([[1.0, 0.0], [0.0, 1.0]])
-    with pytest.raises(ValueError, match="2 dimensions"):
-        init.spectral_norm(torch.randn(2, 3, 3))
+BAD_INPUTS = [                      # (case, call, error, message)
+    ("rows a float", lambda: init.xavier_uniform(3.0, 2), TypeError, "rows must be an int"),
+    ("cols 0", lambda: init.he_normal(3, 0), ValueError, "cols must be >= 1"),
+    ("generator an int", lambda: init.orthogonal(3, generator=0), TypeError,
+     "generator must be a torch.Generator or None, got int"),
+    ("negative scale", lambda: init.scaled_orthogonal(4, -1.0), ValueError,
+     "scale must be >= 0"),
+    ("identity not square", lambda: init.identity(3, 4), ValueError, "square"),
+    ("unknown scheme", lambda: init.init_recurrent_(cells.RNNCell(2, 3), "glorot"), ValueError,
+     "scheme must be one of"),
+    ("a module without W_hh", lambda: init.init_recurrent_(torch.nn.Linear(2, 3), "orthogonal"),
+     TypeError, r"cell must be a cell with a W_hh parameter \(an RNNCell\), got Linear"),
+    ("an array, not a cell", lambda: init.init_recurrent_(np.zeros((3, 3)), "orthogonal"),
+     TypeError, r"cell must be a cell with a W_hh parameter .* got numpy array of shape \(3, 3\)"),
+    ("radius of a non-square", lambda: init.spectral_radius(torch.randn(3, 4)), ValueError,
+     "square"),
+    ("norm of a list", lambda: init.spectral_norm([[1.0, 0.0], [0.0, 1.0]]), TypeError,
+     "W must be a torch.Tensor, got list"),
+    ("norm of a 3-D tensor", lambda: init.spectral_norm(torch.randn(2, 3, 3)), ValueError,
+     "2 dimensions"),
+]
+
+
+def test_bad_inputs(subtests):
+    for case, call, error, message in BAD_INPUTS:
+        with subtests.test(case), pytest.raises(error, match=message):
+            call()

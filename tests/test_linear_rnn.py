@@ -48,10 +48,22 @@ def test_memory_horizon():
     assert torch.allclose(torch.tensor([0.5, 0.9, 0.99], dtype=torch.float64) ** k,
                           torch.full((3,), 0.01, dtype=torch.float64))
     assert memory_horizon(1.0).item() == float("inf") and memory_horizon(0.0).item() == 0.0
-    with pytest.raises(ValueError, match="eps must be below 1"):
-        memory_horizon(0.9, eps=1.0)
-    with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        memory_horizon(torch.tensor([1.5]))
+
+
+MEMORY_HORIZON_BAD = [              # (case, modulus, eps, error, message)
+    ("eps 1", 0.9, 1.0, ValueError, "eps must be below 1"),
+    ("modulus above 1", torch.tensor([1.5]), 0.01, ValueError, r"\[0, 1\]"),
+    ("modulus a string", "0.9", 0.01, TypeError,
+     r"modulus must be a real number or a list, array or tensor of them, got str \('0.9'\)"),
+    ("complex moduli", torch.tensor([0.5 + 0.5j]), 0.01, TypeError,
+     "modulus must be a real number .* got torch.Tensor of shape"),
+]
+
+
+def test_memory_horizon_bad_inputs(subtests):
+    for case, modulus, eps, error, message in MEMORY_HORIZON_BAD:
+        with subtests.test(case), pytest.raises(error, match=message):
+            memory_horizon(modulus, eps=eps)
 
 
 def test_eigenvalues_stay_inside_the_unit_circle_for_any_parameters():

@@ -174,7 +174,15 @@ def test_vocab_rejects_what_is_not_characters(subtests):
     for chars, exc, match in [
         (123, TypeError, "chars must be a string or an iterable of characters, got int"),
         (["ab"], ValueError, "chars must be single characters, got 'ab'"),
+        (np.array([list("ab")]), TypeError,
+         r"chars must be a string or an iterable of characters, got numpy array of shape \(1, 2\)"),
+        ([["a"]], ValueError, r"chars must be single characters, got \['a'\]"),
     ]:
-        with subtests.test(chars=chars):
+        with subtests.test(chars=repr(chars)):
             with pytest.raises(exc, match=match):
                 text.Vocab(chars)
+    for case, kwargs in [("specials a string", {"specials": "<pad>"}),
+                         ("unk a number", {"unk": 3})]:
+        with subtests.test(case), pytest.raises(TypeError, match="specials must be a list of "
+                                                "tokens and unk a token"):
+            text.Vocab("ab", **kwargs)

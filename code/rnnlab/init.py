@@ -20,7 +20,7 @@ import math
 
 import torch
 
-from ._validate import check_choice, check_float, check_int, check_tensor
+from ._validate import check_choice, check_float, check_int, check_tensor, describe
 
 __all__ = ["xavier_uniform", "xavier_normal", "he_normal", "orthogonal", "scaled_orthogonal",
            "identity", "INITIALIZERS", "init_recurrent_", "spectral_norm", "spectral_radius"]
@@ -96,8 +96,9 @@ INITIALIZERS = {"xavier": xavier_uniform, "xavier_normal": xavier_normal, "he": 
 def init_recurrent_(cell, scheme: str, *, scale: float = 1.0, generator=None):
     """Overwrite ``cell.W_hh`` in place with ``scale * INITIALIZERS[scheme](H, H)``."""
     check_choice(scheme, "scheme", list(INITIALIZERS))
-    if not hasattr(cell, "W_hh"):
-        raise TypeError(f"cell must have a W_hh parameter, got {type(cell).__name__}")
+    if not isinstance(getattr(cell, "W_hh", None), torch.Tensor):
+        raise TypeError("cell must be a cell with a W_hh parameter (an RNNCell), got "
+                        f"{describe(cell)}")
     rows, cols = cell.W_hh.shape
     w = INITIALIZERS[scheme](rows, cols, generator=generator, dtype=cell.W_hh.dtype)
     with torch.no_grad():

@@ -25,7 +25,15 @@ import math
 import torch
 from torch import nn
 
-from ._validate import check_choice, check_float, check_int, check_state, check_tensor
+from ._validate import (
+    check_choice,
+    check_float,
+    check_int,
+    check_state,
+    check_steps,
+    check_tensor,
+    describe,
+)
 from .runtime import make_generator
 from .scan import recurrence_loop, recurrence_reduce, recurrence_scan
 
@@ -60,7 +68,14 @@ def memory_horizon(modulus, eps: float = 0.01) -> torch.Tensor:
     eps = check_float(eps, "eps", minimum=0.0, strict_min=True)
     if eps >= 1:
         raise ValueError(f"eps must be below 1, got {eps}")
-    r = torch.as_tensor(modulus, dtype=torch.float64)
+    try:
+        r = torch.as_tensor(modulus)
+    except (TypeError, ValueError, RuntimeError):
+        r = None
+    if r is None or r.is_complex() or r.dtype == torch.bool:
+        raise TypeError("modulus must be a real number or a list, array or tensor of them, got "
+                        f"{describe(modulus)}")
+    r = r.to(torch.float64)
     if torch.any((r < 0) | (r > 1)):
         raise ValueError("modulus must hold numbers in [0, 1], got values outside it")
     k = math.log(eps) / torch.log(r)                                       # same shape as r
@@ -128,9 +143,7 @@ class LinearRecurrentLayer(nn.Module):
         """``(lambda, gamma B x_t, h0)``, the inputs of the scan, for ``x (B, T, D)`` and an
         optional ``state (B, 2N)`` (``h0``: complex ``(B, N)``, or None), both checked."""
         cell = self.cell
-        check_tensor(x, "x", shape=("B", "T", cell.input_size))
-        if x.shape[1] == 0:
-            raise ValueError(f"x must have at least one time step, got {tuple(x.shape)}")
+        check_steps(check_tensor(x, "x", shape=("B", "T", cell.input_size)), "x")
         h0 = None
         if state is not None:
             check_state(state, "state", x.shape[0], cell.hidden_size)
@@ -230,9 +243,7 @@ class MinGRULayer(nn.Module):
         self.method = check_choice(method, "method", list(METHODS))
 
     def forward(self, x: torch.Tensor, state: torch.Tensor | None = None):
-        check_tensor(x, "x", shape=("B", "T", self.cell.input_size))
-        if x.shape[1] == 0:
-            raise ValueError(f"x must have at least one time step, got {tuple(x.shape)}")
+        check_steps(check_tensor(x, "x", shape=("B", "T", self.cell.input_size)), "x")
         if state is not None:
             check_state(state, "state", x.shape[0], self.cell.hidden_size)
         z, n = self.cell.gates(x)                               # (B, T, H) each, all steps

@@ -17,6 +17,7 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import torch
 
 from ._validate import check_float, check_ids, check_int, describe
@@ -37,15 +38,17 @@ class Vocab:
     """
 
     def __init__(self, chars: Iterable[str], *, specials: Sequence[str] = (), unk: str = UNK):
-        if isinstance(chars, str):
-            chars = list(chars)
-        if not isinstance(chars, Iterable):
+        if isinstance(chars, (np.ndarray, torch.Tensor)) or not isinstance(chars, Iterable):
             raise TypeError("chars must be a string or an iterable of characters, got "
                             f"{describe(chars)}")
-        chars = sorted(set(chars), key=str)
+        chars = list(chars)
         for ch in chars:
             if not isinstance(ch, str) or len(ch) != 1:
                 raise ValueError(f"chars must be single characters, got {ch!r}")
+        chars = sorted(set(chars))
+        if isinstance(specials, str) or not isinstance(unk, str):
+            raise TypeError("specials must be a list of tokens and unk a token (str), got "
+                            f"specials={specials!r}, unk={unk!r}")
         specials = list(specials)
         if len(set(specials)) != len(specials) or unk in specials:
             raise ValueError(f"specials must be distinct and differ from unk, got {specials}")
