@@ -25,7 +25,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ._validate import check_choice, check_tensor
+from ._validate import check_choice, check_steps, check_tensor
 
 __all__ = ["as_cell", "hidden_grads", "hidden_grad_norms", "grad_ratio_by_lag",
            "step_jacobians", "jacobian_product", "jacobian_norms", "ACTIVATION_DERIVATIVES"]
@@ -76,11 +76,7 @@ def _leaf_state(cell, x: torch.Tensor, state):
 
 
 def _check_x(cell, x):
-    check_tensor(x, "x", shape=("B", "T", cell.input_size))
-    if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"x must have at least one sequence and one time step, got "
-                         f"shape {tuple(x.shape)}")
-    return x
+    return check_steps(check_tensor(x, "x", shape=("B", "T", cell.input_size)), "x", batch=True)
 
 
 def hidden_grads(model, x: torch.Tensor, *, state=None,
@@ -101,11 +97,10 @@ def hidden_grads(model, x: torch.Tensor, *, state=None,
         hs = []
         for t in range(x.shape[1]):
             state = cell(x[:, t], state)                  # (B, H) or a tuple of them
-            h = cell.hidden(state)                        # (B, H)
-            if not any(h is s for s in _parts(state)):
-                raise ValueError("cell.hidden(state) must return one of the state's tensors "
-                                 "(the one the next step consumes), not a new tensor")
-            hs.append(h)
+            hs.append(cell.hidden(state))                 # (B, H)
+        if not any(hs[-1] is s for s in _parts(state)):   # checked once, after the loop
+            raise ValueError("cell.hidden(state) must return one of the state's tensors "
+                             "(the one the next step consumes), not a new tensor")
         loss = hs[-1].sum() if loss_fn is None else loss_fn(hs[-1])
         if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
             got = (f"shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor)

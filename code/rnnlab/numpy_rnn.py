@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._validate import check_array, check_choice, check_int, describe
+from ._validate import check_array, check_choice, check_int, check_steps, describe
 
 __all__ = ["PARAM_NAMES", "ACTIVATIONS", "init_params", "check_params", "forward", "backward",
            "grads_by_lag", "mse_loss", "loss_and_grads", "numerical_gradient", "relative_error",
@@ -89,18 +89,11 @@ def forward(params: dict, x: np.ndarray, h0: np.ndarray | None = None, *,
     (B, T, H), the hidden states ``"h"`` (B, T+1, H) with ``h0`` at index 0 (so ``h[:, t]`` is
     the chapter's ``h_t``) and the ``"activation"`` name.
     """
-    _, H, O = check_params(params)
-    phi = ACTIVATIONS[check_choice(activation, "activation", list(ACTIVATIONS))][0]
-    check_array(x, "x", shape=("B", "T", params["W_xh"].shape[1]))
-    B, T, _ = x.shape
-    if B == 0 or T == 0:
-        raise ValueError(f"x must hold at least one sequence and one time step, got {describe(x)}")
-    dtype = params["W_hh"].dtype
-    h0 = np.zeros((B, H), dtype) if h0 is None else check_array(h0, "h0", shape=(B, H))
-    x = x.astype(dtype, copy=False)
-    W_hh = params["W_hh"]
+    x, h0, O = _check_forward_args(params, x, h0, activation)  # x in the weights' dtype
+    phi, W_hh = ACTIVATIONS[activation][0], params["W_hh"]
+    (B, T, _), H = x.shape, W_hh.shape[0]
     a = x @ params["W_xh"].T + params["b_h"]  # (B, T, H): input part of every step, then += below
-    h = np.empty((B, T + 1, H), dtype)        # (B, T+1, H)
+    h = np.empty((B, T + 1, H), x.dtype)      # (B, T+1, H)
     h[:, 0] = h0
     for t in range(T):
         a[:, t] += h[:, t] @ W_hh.T           # (B, H)
@@ -108,6 +101,16 @@ def forward(params: dict, x: np.ndarray, h0: np.ndarray | None = None, *,
     hs = h[:, 1:]                             # (B, T, H)
     y = hs @ params["W_hy"].T + params["b_y"] if O is not None else hs.copy()  # (B, T, O)
     return y, {"x": x, "a": a, "h": h, "activation": activation}
+
+
+def _check_forward_args(params, x, h0, activation):
+    """:func:`forward`'s arguments checked: ``(x, h0 (B, H), O)``, ``x`` in the weights' dtype."""
+    _, H, O = check_params(params)
+    check_choice(activation, "activation", list(ACTIVATIONS))
+    check_array(x, "x", shape=("B", "T", params["W_xh"].shape[1]))
+    B, dtype = check_steps(x, "x", batch=True).shape[0], params["W_hh"].dtype
+    h0 = np.zeros((B, H), dtype) if h0 is None else check_array(h0, "h0", shape=(B, H))
+    return x.astype(dtype, copy=False), h0, O
 
 
 def _check_backward_args(params, cache, dy):
