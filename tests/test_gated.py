@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from rnnlab import gradients
+from rnnlab import gradients, memory
 from rnnlab.gated import ChoGRUCell, GRUCell, LSTMCell, cells_from_torch, cells_to_torch
 from rnnlab.models import CELLS, BidirectionalLayer, RecurrentLayer, SequenceModel, make_cell
 
@@ -187,6 +187,68 @@ def test_unroll_with_precomputed_input_equals_step_by_step_forward(subtests):
                 assert all(_rel(f, s) < 1e-14 for f, s in zip(fast_state, slow_state))
             else:
                 assert _rel(fast_state, slow_state) < 1e-14
+
+
+def _unroll_indexing(cell, x):
+    """The formulation unroll replaced: step t reads ``x_proj[:, t]``, so its backward returns
+    a whole ``(B, T, GH)`` gradient at every step (the reference the tests below compare to)."""
+    state = cell.init_state(x.shape[0], dtype=x.dtype)
+    x_proj = x @ cell.W_x.T + cell.b                             # (B, T, GH)
+    outputs = []
+    for t in range(x.shape[1]):
+        state = cell(x[:, t], state, x_proj=x_proj[:, t])
+        outputs.append(cell.hidden(state))                       # (B, H)
+    return torch.stack(outputs, 1)                               # (B, T, H)
+
+
+def _layer_indexing(cell, x):
+    """RecurrentLayer's loop as it was, reading ``x[:, t]``."""
+    state = cell.init_state(x.shape[0], dtype=x.dtype)
+    outputs = []
+    for t in range(x.shape[1]):
+        state = cell(x[:, t], state)
+        outputs.append(cell.hidden(state))                       # (B, H)
+    return torch.stack(outputs, 1)                               # (B, T, H)
+
+
+LOOPS = [        # (loop, loop(cell, x) -> outputs (B, T, H), its old indexing form)
+    ("LSTMCell.unroll", lambda cell, x: cell.unroll(x)[0], _unroll_indexing),
+    ("RecurrentLayer", lambda cell, x: RecurrentLayer(cell)(x)[0], _layer_indexing),
+]
+
+
+def test_time_loops_equal_their_indexing_form_bit_for_bit(subtests):
+    """unbind reads the same numbers as x[:, t]: outputs and every gradient (input included)
+    are identical in float64, for each cell kind."""
+    for (name, loop, indexing), cls in itertools.product(LOOPS, (LSTMCell, GRUCell)):
+        with subtests.test(loop=name, cls=cls.__name__):
+            torch.manual_seed(8)
+            cell = cls(D, H).double()
+            x, w = _x(B, T, D).requires_grad_(), _x(B, T, H, seed=6)
+            got, want = loop(cell, x), indexing(cell, x)
+            assert torch.equal(got, want)
+            inputs = [x, *cell.parameters()]
+            for g_got, g_want in zip(torch.autograd.grad((got * w).sum(), inputs),
+                                     torch.autograd.grad((want * w).sum(), inputs)):
+                assert torch.equal(g_got, g_want)
+
+
+def test_time_loops_backward_work_grows_linearly_with_T(subtests):
+    """Doubling T doubles the gradient entries the backward pass computes (the input requires
+    grad, as in a stacked layer), where indexing the sequence at every step nearly quadruples
+    them: the T^2 backward of issue 27, caught without timing anything."""
+    torch.manual_seed(9)
+    cell = LSTMCell(4 * H, H).double()                # D = 4H: x's share of the work as x_proj's
+    for name, loop, indexing in LOOPS:
+        for version, fn in ((name, loop), (f"{name}, indexing form (control)", indexing)):
+            with subtests.test(loop=version):
+                entries = [memory.backward_entries(fn(cell, _x(B, steps, 4 * H).requires_grad_()))
+                           for steps in (40, 80)]
+                growth = entries[1] / entries[0]
+                if fn is loop:
+                    assert growth < 2.2, f"{version}: backward work x{growth:.2f} for 2T"
+                else:
+                    assert growth > 3, f"the control should grow as T^2, got x{growth:.2f}"
 
 
 def test_lstm_carousel_jacobian_block_is_diag_f():

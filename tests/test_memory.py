@@ -185,3 +185,27 @@ def test_graph_nodes_rejects_what_has_no_graph(subtests):
         with subtests.test(what):
             with pytest.raises(exc, match=match):
                 memory.graph_nodes(value)
+
+
+def test_backward_entries_counts_the_gradients_every_node_returns():
+    x = torch.zeros(2, 3, 4, requires_grad=True)
+    assert memory.backward_entries(x[:, 1] * 3) == 8 + 24       # mul: (2, 4); select: all of x
+    # three steps read by index return three whole (2, 3, 4) gradients; unbind returns one
+    assert memory.backward_entries(torch.stack([x[:, t] for t in range(3)], 1)) == 24 + 3 * 24
+    assert memory.backward_entries(torch.stack(x.unbind(1), 1)) == 24 + 24
+    assert x.grad is None                                        # no .grad written
+
+
+BACKWARD_ENTRIES_BAD_INPUTS = [            # (what, value, error, message)
+    ("an array", np.ones(3), TypeError, "tensor must be a torch.Tensor"),
+    ("integers", torch.ones(3, dtype=torch.long), TypeError, "floating dtype"),
+    ("a leaf", torch.ones(3, requires_grad=True), ValueError, "requires_grad=True"),
+    ("no grad", torch.ones(3) * 2, ValueError, "requires_grad=False"),
+]
+
+
+def test_backward_entries_rejects_what_has_no_backward(subtests):
+    for what, value, exc, match in BACKWARD_ENTRIES_BAD_INPUTS:
+        with subtests.test(what):
+            with pytest.raises(exc, match=match):
+                memory.backward_entries(value)

@@ -98,8 +98,10 @@ class _GatedCell(nn.Module):
         check_state(state, "state", x.shape[0], self.hidden_size)
         x_proj = x @ self.W_x.T + self.b                     # (B, T, GH): W_x x_t + b, all steps
         outputs = []
-        for t in range(x.shape[1]):
-            state = self(x[:, t], state, x_proj=x_proj[:, t])
+        # unbind, not x_proj[:, t]: the backward of an index writes a whole (B, T, GH) gradient
+        # at every step, T^2 work; unbind's backward stacks the T step gradients once
+        for x_t, x_proj_t in zip(x.unbind(1), x_proj.unbind(1)):   # (B, D), (B, GH): step t
+            state = self(x_t, state, x_proj=x_proj_t)
             outputs.append(self.hidden(state))               # (B, H)
         return torch.stack(outputs, 1), state                # (B, T, H)
 

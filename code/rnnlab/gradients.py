@@ -95,8 +95,8 @@ def hidden_grads(model, x: torch.Tensor, *, state=None,
     with torch.enable_grad():
         state = _leaf_state(cell, x, state)
         hs = []
-        for t in range(x.shape[1]):
-            state = cell(x[:, t], state)                  # (B, H) or a tuple of them
+        for x_t in x.unbind(1):                           # (B, D): step t
+            state = cell(x_t, state)                      # (B, H) or a tuple of them
             hs.append(cell.hidden(state))                 # (B, H)
         if not any(hs[-1] is s for s in _parts(state)):   # checked once, after the loop
             raise ValueError("cell.hidden(state) must return one of the state's tensors "
@@ -164,8 +164,8 @@ def step_jacobians(model, x: torch.Tensor, *, state=None) -> torch.Tensor:
     jacobians = []
     with torch.enable_grad():
         s_flat = torch.cat([p.detach().reshape(-1) for p in _parts(state)])  # (S,)
-        for t in range(x.shape[1]):
-            f = step(x[:, t])
+        for x_t in x.unbind(1):                           # (1, D): step t
+            f = step(x_t)
             jacobians.append(torch.autograd.functional.jacobian(f, s_flat, vectorize=True))
             s_flat = f(s_flat).detach()                   # (S,)
     return torch.stack(jacobians).detach()                # (T, S, S)

@@ -4,6 +4,9 @@
   tensor an operation saves (through ``torch.autograd.graph.saved_tensors_hooks``), each
   storage counted once while it is alive, plus the tensors an algorithm keeps itself
   (:meth:`~SavedTensorMeter.keep`). Its ``peak`` is the largest number alive at any moment.
+* :func:`backward_entries` counts the gradient entries the backward pass computes, the work it
+  does: linear in ``T`` for a loop that reads its steps with ``unbind``, quadratic for one
+  that indexes a whole-sequence tensor at every step, ``x[:, t]`` (chapter 4).
 * :func:`graph_nodes` counts the operations autograd recorded for a result, the size of the
   graph the backward pass walks: per step for the LSTM (chapter 4), the loop against the
   parallel scan (chapter 7).
@@ -33,7 +36,8 @@ from torch import nn
 
 from ._validate import check_choice, check_int, check_tensor
 
-__all__ = ["MODES", "SavedTensorMeter", "graph_nodes", "BPTTResult", "bptt_gradients"]
+__all__ = ["MODES", "SavedTensorMeter", "graph_nodes", "BPTTResult", "bptt_gradients",
+           "backward_entries"]
 
 #: The three ways :func:`bptt_gradients` computes a gradient.
 MODES = ("full", "truncated", "checkpointed")
@@ -123,6 +127,40 @@ def graph_nodes(tensor: torch.Tensor) -> int:
             seen.add(node)
             stack.extend(next_node for next_node, _ in node.next_functions)
     return len(seen)
+
+
+def backward_entries(tensor: torch.Tensor) -> int:
+    """The number of gradient entries the backward pass from ``tensor`` computes (chapter 4):
+    the sizes of the gradients that every autograd node behind ``tensor`` returns, summed.
+
+    The backward pass of ``tensor.sum()`` runs once, through ``torch.autograd.grad``, so no
+    ``.grad`` changes; the graph is freed. An index ``x[:, t]`` into ``x (B, T, D)`` returns a
+    whole ``(B, T, D)`` gradient, mostly zeros: read at every step, that is ``T`` such
+    gradients, ``B T^2 D`` entries, where ``x.unbind(1)`` returns ``B T D`` once.
+    """
+    check_tensor(tensor, "tensor")
+    if tensor.grad_fn is None:
+        raise ValueError("tensor must be the result of operations recorded by autograd (a "
+                         f"grad_fn), got a leaf with requires_grad={tensor.requires_grad}")
+    nodes, stack = set(), [tensor.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is not None and node not in nodes:
+            nodes.add(node)
+            stack.extend(next_node for next_node, _ in node.next_functions)
+    leaves = [node.variable for node in nodes if hasattr(node, "variable")]  # AccumulateGrad
+    entries = []
+
+    def count(grad_inputs, grad_outputs):         # the gradients a node returns
+        entries.extend(g.numel() for g in grad_inputs if g is not None)
+
+    handles = [node.register_hook(count) for node in nodes]
+    try:
+        torch.autograd.grad(tensor.sum(), leaves)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return sum(entries)
 
 
 @dataclass

@@ -67,8 +67,8 @@ class RecurrentLayer(nn.Module):
             state = self.cell.init_state(x.shape[0], device=x.device, dtype=x.dtype)
         check_state(state, "state", x.shape[0], self.cell.hidden_size)
         outputs = []
-        for t in range(x.shape[1]):
-            state = self.cell(x[:, t], state)           # (B, H) or a tuple of them
+        for x_t in x.unbind(1):                         # (B, D): step t, a view of x
+            state = self.cell(x_t, state)               # (B, H) or a tuple of them
             outputs.append(self.cell.hidden(state))     # (B, H)
         return torch.stack(outputs, dim=1), state       # (B, T, H)
 

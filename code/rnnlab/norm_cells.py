@@ -156,8 +156,8 @@ def unroll_preactivations(cell: nn.Module, x: torch.Tensor) -> torch.Tensor:
     check_tensor(x, "x", shape=("B", "T", cell.input_size))
     h = cell.init_state(x.shape[0], device=x.device, dtype=x.dtype)   # (B, H)
     pre = []
-    for t in range(x.shape[1]):
-        a = cell.preactivation(x[:, t], h)                              # (B, H)
+    for x_t in x.unbind(1):                                             # (B, D): step t
+        a = cell.preactivation(x_t, h)                                  # (B, H)
         h = cell.act(a)                                                 # (B, H)
         pre.append(a)
     return torch.stack(pre, dim=1)                                      # (B, T, H)
