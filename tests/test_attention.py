@@ -71,9 +71,9 @@ def test_right_align():
     assert right_align(src).tolist() == [[0, 0, 1, 2, 3], [4, 5, 6, 7, 8], [0, 0, 0, 0, 9]]
     with pytest.raises(ValueError, match="non-padding"):
         right_align(torch.tensor([[1, 2], [0, 0]]))
-    with pytest.raises(TypeError, match="integer token ids"):
+    with pytest.raises(TypeError, match="src must hold integer ids"):
         right_align(torch.ones(2, 3))
-    with pytest.raises(ValueError, match="2 dimensions"):
+    with pytest.raises(ValueError, match=r"src must be two-dimensional \(B, T\)"):
         right_align(torch.ones(3, dtype=torch.long))
 
 

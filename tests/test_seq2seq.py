@@ -51,7 +51,7 @@ def test_encoder_ignores_padding():
     assert all(torch.allclose(x, y, atol=1e-6) for x, y in zip(a, b))
     with pytest.raises(ValueError, match="non-padding"):
         model(torch.tensor([[1, 2], [0, 0]]))
-    with pytest.raises(ValueError, match="2 dimensions"):
+    with pytest.raises(ValueError, match=r"src must be two-dimensional \(B, T\)"):
         model(torch.tensor([1, 2]))
 
 

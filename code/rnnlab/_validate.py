@@ -13,7 +13,7 @@ import torch
 
 __all__ = [
     "check_int", "check_float", "check_choice", "check_array", "check_tensor", "check_state",
-    "check_ids", "check_steps", "describe",
+    "check_ids", "check_steps", "check_instance", "describe",
 ]
 
 
@@ -50,6 +50,15 @@ def check_float(value, name: str, *, minimum: float | None = None, maximum: floa
         raise ValueError(f"{name} must be {op} {minimum}, got {value}")
     if maximum is not None and value > maximum:
         raise ValueError(f"{name} must be <= {maximum}, got {value}")
+    return value
+
+
+def check_instance(value, name: str, types, what: str | None = None):
+    """Return ``value`` if it is an instance of ``types`` (a class or a tuple of them); raise a
+    TypeError that says ``what`` was expected (default: the class's name) and what came."""
+    if not isinstance(value, types):
+        what = what or f"a {types.__name__}"
+        raise TypeError(f"{name} must be {what}, got {describe(value)}")
     return value
 
 
@@ -127,14 +136,17 @@ def check_state(state, name: str, batch_size: int, hidden_size: int):
     return state
 
 
-def check_ids(ids, name: str = "ids") -> torch.Tensor:
-    """A 1-D integer tensor ``(T,)`` of token ids, from a tensor, array or list of ints."""
+def check_ids(ids, name: str = "ids", *, ndim: int = 1) -> torch.Tensor:
+    """Integer token ids as a long tensor, ``(T,)`` (``ndim=1``) or ``(B, T)`` (``ndim=2``), from
+    a tensor, an array or a list of ints."""
     if isinstance(ids, (list, tuple, np.ndarray)):
         ids = torch.as_tensor(np.asarray(ids, dtype=np.int64) if len(ids) else [], dtype=torch.long)
+    shape = "(T,)" if ndim == 1 else "(B, T)"
     if not isinstance(ids, torch.Tensor):
-        raise TypeError(f"{name} must be a 1-D tensor of ints, got {describe(ids)}")
-    if ids.is_floating_point() or ids.dtype == torch.bool:
+        raise TypeError(f"{name} must be a {ndim}-D tensor of ints {shape}, got {describe(ids)}")
+    if ids.is_floating_point() or ids.is_complex() or ids.dtype == torch.bool:
         raise TypeError(f"{name} must hold integer ids, got {describe(ids)}")
-    if ids.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional (T,), got {describe(ids)}")
+    if ids.ndim != ndim:
+        words = "one-dimensional" if ndim == 1 else "two-dimensional"
+        raise ValueError(f"{name} must be {words} {shape}, got {describe(ids)}")
     return ids.long()

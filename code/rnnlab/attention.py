@@ -22,8 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import check_int, check_tensor, describe
-from .seq2seq import Seq2Seq
+from ._validate import check_ids, check_instance, check_int, check_tensor, describe
+from .seq2seq import Seq2Seq, _check_source
 
 __all__ = ["additive_attention", "AdditiveAttention", "right_align", "AlignedSeq2Seq",
            "AttentionSeq2Seq", "source_gradient_norms"]
@@ -102,13 +102,8 @@ class AdditiveAttention(nn.Module):
 
 def right_align(src: torch.Tensor) -> torch.Tensor:
     """Move each row's padding (id 0) to the front: ``(B, S)``, every row ending at ``S - 1``."""
-    check_tensor(src, "src", ndim=2, floating=False)
-    if src.is_floating_point() or src.is_complex():
-        raise TypeError(f"src must hold integer token ids, got {describe(src)}")
-    lengths = (src != 0).sum(dim=1, keepdim=True)                        # (B, 1)
-    if int(lengths.min()) == 0:
-        raise ValueError("every source row needs at least one non-padding token")
-    S = src.shape[1]
+    src, lengths = _check_source(src)                                    # (B, S), (B,)
+    lengths, S = lengths.unsqueeze(1), src.shape[1]                      # (B, 1)
     shift = (torch.arange(S, device=src.device) - (S - lengths)) % S     # (B, S): source index
     return torch.gather(src, 1, shift) * (torch.arange(S, device=src.device) >= S - lengths)
 
@@ -209,9 +204,8 @@ def source_gradient_norms(model: Seq2Seq, src: torch.Tensor, tgt: torch.Tensor,
     sends back to each of its inputs. Works for :class:`~rnnlab.seq2seq.Seq2Seq` and
     :class:`AttentionSeq2Seq`; the weights' ``.grad`` are left untouched.
     """
-    if not isinstance(model, Seq2Seq):
-        raise TypeError(f"model must be a Seq2Seq or AttentionSeq2Seq, got {describe(model)}")
-    check_tensor(src, "src", ndim=2, floating=False)
+    check_instance(model, "model", Seq2Seq, "a Seq2Seq or AttentionSeq2Seq")
+    src = check_ids(src, "src", ndim=2)
     check_tensor(tgt, "tgt", shape=(src.shape[0], "T"), floating=False)
     step = check_int(step, "step", minimum=0, maximum=tgt.shape[1] - 2)
     captured = {}

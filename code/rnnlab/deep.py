@@ -37,7 +37,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._validate import check_choice, check_float, check_int, check_tensor
+from ._validate import check_choice, check_float, check_instance, check_int, check_tensor
 from .init import INITIALIZERS
 from .runtime import make_generator
 
@@ -81,9 +81,7 @@ class DeepMLP(nn.Module):
         self.activation = check_choice(activation, "activation", list(ACTIVATIONS))
         self.init = check_choice(init, "init", list(INITS))
         self.norm = check_choice(norm, "norm", list(NORMS))
-        if not isinstance(residual, bool):
-            raise TypeError(f"residual must be True or False, got {type(residual).__name__}")
-        self.residual = residual
+        self.residual = check_instance(residual, "residual", bool, "True or False")
         self.residual_scale = check_float(residual_scale, "residual_scale", minimum=0.0)
         init_scale = check_float(init_scale, "init_scale", minimum=0.0)
         if bias is not None:
@@ -151,8 +149,7 @@ class DeepMLP(nn.Module):
 
 
 def _check(model, x):
-    if not isinstance(model, DeepMLP):
-        raise TypeError(f"model must be a rnnlab.deep.DeepMLP, got {type(model).__name__}")
+    check_instance(model, "model", DeepMLP, "a rnnlab.deep.DeepMLP")
     return check_tensor(x, "x", shape=("B", model.in_features))
 
 
@@ -168,8 +165,7 @@ def layer_grad_norms(model: DeepMLP, x: torch.Tensor, *, wrt: str = "output",
     """
     _check(model, x)
     check_choice(wrt, "wrt", ["output", "weight"])
-    if loss_fn is not None and not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable or None, got {type(loss_fn).__name__}")
+    check_instance(loss_fn, "loss_fn", (Callable, type(None)), "callable or None")
     with torch.enable_grad():
         out = model.trace(x)
         y = out["y"]                                           # (B, O)
@@ -215,8 +211,7 @@ def mean_derivatives(model: DeepMLP, x: torch.Tensor, *, squared: bool = False) 
     ``squared=True`` the mean of ``act'(a_l)**2``, whose square root times the gain of the
     weights predicts the factor by which a layer scales the back-propagated gradient."""
     _check(model, x)
-    if not isinstance(squared, bool):
-        raise TypeError(f"squared must be True or False, got {type(squared).__name__}")
+    check_instance(squared, "squared", bool, "True or False")
     return torch.stack([(d ** 2 if squared else d).mean()
                         for d in _derivatives(model, x)])  # (L,)
 

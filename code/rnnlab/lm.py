@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from ._validate import check_float, check_ids, check_int, check_tensor, describe
+from ._validate import check_float, check_ids, check_instance, check_int, check_tensor, describe
 from .fused import detach_state, make_rnn
 from .text import ContiguousBatches, Vocab, opener_distances
 from .train import check_clip_norm, make_optimizer, optimizer_step
@@ -74,10 +74,8 @@ def fit_tbptt(model: CharLM, batches: ContiguousBatches, *, steps: int, lr: floa
     Step ``s`` uses chunk ``s mod len(batches)``; the state starts at zero at chunk 0 and is
     otherwise the detached final state of the previous chunk.
     """
-    if not isinstance(model, CharLM):
-        raise TypeError(f"model must be a CharLM, got {type(model).__name__}")
-    if not isinstance(batches, ContiguousBatches):
-        raise TypeError(f"batches must be a ContiguousBatches, got {type(batches).__name__}")
+    check_instance(model, "model", CharLM)
+    check_instance(batches, "batches", ContiguousBatches)
     steps = check_int(steps, "steps", minimum=1)
     clip_norm = check_clip_norm(clip_norm)
     if device is not None:
@@ -111,8 +109,7 @@ def next_log_probs(model: CharLM, ids, *, bptt: int = 512) -> torch.Tensor:
     One stream, read in chunks of ``bptt`` with the state carried across them, so every
     character is predicted from its whole prefix.
     """
-    if not isinstance(model, CharLM):
-        raise TypeError(f"model must be a CharLM, got {type(model).__name__}")
+    check_instance(model, "model", CharLM)
     ids = check_ids(ids)
     if len(ids) < 2:
         raise ValueError(f"need at least 2 ids (one to predict), got {len(ids)}")
@@ -147,10 +144,8 @@ def closing_choice(log_probs: torch.Tensor, text: str, vocab: Vocab, *,
     ``p_right = p(right closer) / p(any closer)``: 1 means the model knows which bracket is
     open, ``1 / (number of bracket kinds)`` means it guesses.
     """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {describe(text)}")
-    if not isinstance(vocab, Vocab):
-        raise TypeError(f"vocab must be a rnnlab.text.Vocab, got {type(vocab).__name__}")
+    check_instance(text, "text", str)
+    check_instance(vocab, "vocab", Vocab, "a rnnlab.text.Vocab")
     check_tensor(log_probs, "log_probs", shape=(len(text) - 1, len(vocab)))
     dist = opener_distances(text, pairs)[1:]                                     # (T - 1,)
     closers = torch.tensor([vocab.index(c) for c in pairs[1::2]])                # (K,)
@@ -176,8 +171,8 @@ def sample_ids(model: CharLM, prime, n_steps: int, *, temperature: float = 1.0,
     n_steps = check_int(n_steps, "n_steps", minimum=1)
     tau = check_float(temperature, "temperature", minimum=0.0, strict_min=True)
     B = check_int(batch_size, "batch_size", minimum=1)
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got {describe(generator)}")
+    check_instance(generator, "generator", (torch.Generator, type(None)),
+                   "a torch.Generator or None")
     device = next(model.parameters()).device
     model.eval()
     x = prime.to(device).unsqueeze(0).expand(B, -1)                   # (B, P)
@@ -193,8 +188,7 @@ def sample_ids(model: CharLM, prime, n_steps: int, *, temperature: float = 1.0,
 def sample(model: CharLM, vocab: Vocab, n_chars: int, *, prime: str = "\n",
            temperature: float = 1.0, generator: torch.Generator | None = None) -> str:
     """``n_chars`` characters sampled after the text ``prime`` (returned without the prime)."""
-    if not isinstance(vocab, Vocab):
-        raise TypeError(f"vocab must be a Vocab, got {describe(vocab)}")
+    check_instance(vocab, "vocab", Vocab, "a rnnlab.text.Vocab")
     ids = sample_ids(model, vocab.encode(prime), n_chars, temperature=temperature,
                      generator=generator)                             # (1, n_chars)
     return vocab.decode(ids[0])

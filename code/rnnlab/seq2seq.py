@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import check_int, check_tensor, describe
+from ._validate import check_ids, check_instance, check_int, describe
 from .fused import make_rnn
 from .text import Vocab
 
@@ -85,8 +85,7 @@ def encode_batch(texts, vocab: Vocab, *, add_bos_eos: bool = False) -> torch.Ten
 
     With ``add_bos_eos`` each row is ``<bos> text <eos>``, the target layout of :class:`Seq2Seq`.
     """
-    if not isinstance(vocab, Vocab):
-        raise TypeError(f"vocab must be a Vocab, got {describe(vocab)}")
+    check_instance(vocab, "vocab", Vocab, "a rnnlab.text.Vocab")
     if vocab.specials[:1] != [PAD]:
         raise ValueError(f"vocab must have {PAD!r} as its first special (id 0), got "
                          f"specials {vocab.specials}")
@@ -99,6 +98,16 @@ def encode_batch(texts, vocab: Vocab, *, add_bos_eos: bool = False) -> torch.Ten
     if min(len(r) for r in rows) == 0:
         raise ValueError("texts must not contain empty strings")
     return nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=0)  # (B, T)
+
+
+def _check_source(src) -> tuple:
+    """A padded source ``src (B, S)`` (0 = padding) checked: integer ids, a real token in every
+    row. Returns ``(src, lengths (B,))``, the number of real tokens of each row."""
+    src = check_ids(src, "src", ndim=2)
+    lengths = (src != 0).sum(dim=1)                                       # (B,)
+    if int(lengths.min()) == 0:
+        raise ValueError("every source row needs at least one non-padding token")
+    return src, lengths
 
 
 class Seq2Seq(nn.Module):
@@ -116,9 +125,7 @@ class Seq2Seq(nn.Module):
         super().__init__()
         check_int(src_vocab_size, "src_vocab_size", minimum=2)
         check_int(tgt_vocab_size, "tgt_vocab_size", minimum=4)
-        if not isinstance(packed, bool):
-            raise TypeError(f"packed must be True or False, got {describe(packed)}")
-        self.packed = packed
+        self.packed = check_instance(packed, "packed", bool, "True or False")
         self.src_embed = nn.Embedding(src_vocab_size, embedding_size, padding_idx=0)
         self.tgt_embed = nn.Embedding(tgt_vocab_size, embedding_size, padding_idx=0)
         self.encoder = make_rnn(cell, embedding_size, hidden_size)
@@ -128,10 +135,7 @@ class Seq2Seq(nn.Module):
     def forward(self, src: torch.Tensor):
         """Encode padded ``src (B, S)`` (0 = padding): the state after each row's last real
         token (``packed=True``), or after its last position (``packed=False``)."""
-        check_tensor(src, "src", ndim=2, floating=False)
-        lengths = (src != 0).sum(dim=1)                                       # (B,)
-        if int(lengths.min()) == 0:
-            raise ValueError("every source row needs at least one non-padding token")
+        src, lengths = _check_source(src)                                     # (B, S), (B,)
         if not self.packed:                    # one fused call over every position
             _, state = self.encoder(self.src_embed(src))                      # (1, B, H)
             return state
@@ -148,7 +152,7 @@ class Seq2Seq(nn.Module):
     def teacher_forcing_loss(self, state, tgt: torch.Tensor) -> torch.Tensor:
         """Cross-entropy of ``tgt[:, 1:]`` given ``tgt[:, :-1]`` (padding ignored), for
         ``tgt (B, T)`` = ``<bos> ... <eos> <pad>...``."""
-        check_tensor(tgt, "tgt", ndim=2, floating=False)
+        tgt = check_ids(tgt, "tgt", ndim=2)
         logits = self.decode_logits(state, tgt[:, :-1])                       # (B, T-1, V)
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tgt[:, 1:].reshape(-1),
                                ignore_index=0)
@@ -169,7 +173,7 @@ class Seq2Seq(nn.Module):
 
 def decode_batch(ids: torch.Tensor, vocab: Vocab) -> list[str]:
     """Strings of decoded rows ``(B, T)``: each row up to its first ``<eos>``, specials dropped."""
-    check_tensor(ids, "ids", ndim=2, floating=False)
+    ids = check_ids(ids, ndim=2)
     eos, out = vocab.index(EOS), []
     for row in ids.tolist():
         row = row[: row.index(eos)] if eos in row else row
