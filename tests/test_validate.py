@@ -80,6 +80,31 @@ def test_check_tensor():
         v.check_tensor(z, "z")
 
 
+def test_check_instance(subtests):
+    assert v.check_instance("a", "text", str) == "a"
+    rows = [                        # (case, value, types, what, message)
+        ("a builtin", 3, str, None, r"text must be a str, got int \(3\)"),
+        ("a class of a module", "s", np.ndarray, None, "text must be a numpy.ndarray, got str"),
+        ("a tuple, said in words", 3, (str, type(None)), "a str or None",
+         r"text must be a str or None, got int \(3\)"),
+    ]
+    for case, value, types, what, message in rows:
+        with subtests.test(case=case), pytest.raises(TypeError, match=message):
+            v.check_instance(value, "text", types, what)
+
+
+def test_check_ids_of_a_batch(subtests):
+    assert v.check_ids([[1, 2], [3, 0]], "src", ndim=2).dtype == torch.long
+    rows = [                        # (case, value, error, message)
+        ("one row", torch.tensor([1, 2]), ValueError, r"src must be two-dimensional \(B, T\)"),
+        ("floats", torch.ones(2, 3), TypeError, "src must hold integer ids"),
+        ("a string", "ab", TypeError, r"src must be a 2-D tensor of ints \(B, T\), got str"),
+    ]
+    for case, value, error, message in rows:
+        with subtests.test(case=case), pytest.raises(error, match=message):
+            v.check_ids(value, "src", ndim=2)
+
+
 def test_check_steps(subtests):
     x = np.zeros((2, 5, 3))
     assert v.check_steps(x, "x") is x

@@ -55,9 +55,11 @@ def check_float(value, name: str, *, minimum: float | None = None, maximum: floa
 
 def check_instance(value, name: str, types, what: str | None = None):
     """Return ``value`` if it is an instance of ``types`` (a class or a tuple of them); raise a
-    TypeError that says ``what`` was expected (default: the class's name) and what came."""
+    TypeError that says ``what`` was expected (default: the class's full name) and what came."""
     if not isinstance(value, types):
-        what = what or f"a {types.__name__}"
+        if what is None:
+            module = "" if types.__module__ == "builtins" else types.__module__ + "."
+            what = f"a {module}{types.__qualname__}"
         raise TypeError(f"{name} must be {what}, got {describe(value)}")
     return value
 

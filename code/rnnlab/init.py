@@ -20,7 +20,7 @@ import math
 
 import torch
 
-from ._validate import check_choice, check_float, check_int, check_tensor, describe
+from ._validate import check_choice, check_float, check_instance, check_int, check_tensor, describe
 
 __all__ = ["xavier_uniform", "xavier_normal", "he_normal", "orthogonal", "scaled_orthogonal",
            "identity", "INITIALIZERS", "init_recurrent_", "spectral_norm", "spectral_radius"]
@@ -31,10 +31,8 @@ def _shape(rows, cols):
 
 
 def _gen(generator):
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError("generator must be a torch.Generator or None, got "
-                        f"{type(generator).__name__}")
-    return generator
+    return check_instance(generator, "generator", (torch.Generator, type(None)),
+                          "a torch.Generator or None")
 
 
 def xavier_uniform(rows: int, cols: int, *, gain: float = 1.0, generator=None,

@@ -23,11 +23,13 @@ both defined by the autograd graph they equal (tested in ``tests/test_numpy_rnn.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from torch import nn
 
-from ._validate import check_array, check_choice, check_int, check_steps, describe
+from ._validate import check_array, check_choice, check_instance, check_int, check_steps, describe
 
 __all__ = ["PARAM_NAMES", "ACTIVATIONS", "init_params", "check_params", "forward", "backward",
            "grads_by_lag", "mse_loss", "loss_and_grads", "numerical_gradient", "relative_error",
@@ -64,8 +66,7 @@ def init_params(input_size: int, hidden_size: int, output_size: int, *, seed: in
 def check_params(params) -> tuple[int, int, int | None]:
     """Validate a parameter dict; return its sizes ``(D, H, O)`` (``O`` is None without a
     read-out)."""
-    if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict of numpy arrays, got {describe(params)}")
+    check_instance(params, "params", dict, "a dict of numpy arrays")
     half_readout = ("W_hy" in params) != ("b_y" in params)
     if any(k not in params for k in ("W_xh", "W_hh", "b_h")) or half_readout:
         raise ValueError("params must hold W_xh, W_hh, b_h and either both or neither of W_hy, "
@@ -235,10 +236,8 @@ def numerical_gradient(f, params: dict, eps: float = 1e-6) -> dict:
     """Central finite differences ``(f(p + eps) - f(p - eps)) / (2 eps)`` of a scalar ``f(params)``,
     one entry at a time, for every array in ``params`` (float64 copies; ``params`` is untouched).
     """
-    if not callable(f):
-        raise TypeError(f"f must be a function of params returning a float, got {describe(f)}")
-    if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict of numpy arrays, got {describe(params)}")
+    check_instance(f, "f", Callable, "a function of params returning a float")
+    check_instance(params, "params", dict, "a dict of numpy arrays")
     if not (isinstance(eps, float) and 0 < eps < 1):
         raise ValueError(f"eps must be a float in (0, 1), got {eps!r}")
     p = {k: np.array(check_array(v, f"params[{k!r}]"), dtype=np.float64) for k, v in params.items()}
@@ -268,8 +267,7 @@ def relative_error(a, b) -> float:
 
 def cache_nbytes(cache: dict) -> int:
     """Bytes of the arrays a forward pass keeps for BPTT (x, a and h)."""
-    if not isinstance(cache, dict):
-        raise TypeError(f"cache must be the dict returned by forward, got {describe(cache)}")
+    check_instance(cache, "cache", dict, "the dict returned by forward")
     return int(sum(v.nbytes for v in cache.values() if isinstance(v, np.ndarray)))
 
 
@@ -297,8 +295,7 @@ def from_torch_rnn(module: nn.RNN, *, W_hy: np.ndarray | None = None,
     and ``b_y`` (O,) to add a read-out; without them :func:`forward` returns the hidden states.
     For a ReLU module, call :func:`forward` with ``activation="relu"``.
     """
-    if not isinstance(module, nn.RNN):
-        raise TypeError(f"module must be a torch.nn.RNN, got {type(module).__name__}")
+    check_instance(module, "module", nn.RNN, "a torch.nn.RNN")
     if module.num_layers != 1 or module.bidirectional:
         raise ValueError("module must be a one-layer, unidirectional nn.RNN, got "
                          f"num_layers={module.num_layers}, bidirectional={module.bidirectional}")

@@ -19,11 +19,12 @@ a seed never depends on what ran before), with a function giving its chance base
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from ._validate import check_int, check_tensor
+from ._validate import check_instance, check_int, check_tensor
 from .runtime import make_generator
 
 __all__ = ["adding_problem", "adding_baseline_mse", "copy_memory", "copy_memory_baseline",
@@ -33,9 +34,7 @@ __all__ = ["adding_problem", "adding_baseline_mse", "copy_memory", "copy_memory_
 def _generator(generator, seed):
     if generator is None:
         return make_generator(0 if seed is None else seed)
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-    return generator
+    return check_instance(generator, "generator", torch.Generator, "a torch.Generator")
 
 
 def adding_problem(batch_size: int, length: int, *, generator=None, seed: int | None = None):
@@ -148,9 +147,7 @@ def accuracy(scores: torch.Tensor, y: torch.Tensor) -> float:
 def batches(task, batch_size: int, length: int, *, seed: int = 0):
     """A ``batch_fn(step)`` for :func:`rnnlab.train.fit` that draws fresh batches of ``task``
     from one generator seeded with ``seed``."""
-    if not callable(task):
-        raise TypeError("task must be a task function such as adding_problem, got "
-                        f"{type(task).__name__}")
+    check_instance(task, "task", Callable, "a task function such as adding_problem")
     check_int(batch_size, "batch_size", minimum=1)
     check_int(length, "length", minimum=1)
     g = make_generator(seed)

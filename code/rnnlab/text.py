@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import torch
 
-from ._validate import check_float, check_ids, check_int, describe
+from ._validate import check_float, check_ids, check_instance, check_int, describe
 
 __all__ = ["UNK", "Vocab", "python_docs_text", "dyck_word", "dyck_corpus", "is_well_formed",
            "well_formed_fraction", "opener_distances", "split_ids", "windows",
@@ -64,8 +64,7 @@ class Vocab:
     def from_text(cls, text: str, *, min_count: int = 1, specials: Sequence[str] = (),
                   unk: str = UNK) -> Vocab:
         """Every character of ``text`` seen at least ``min_count`` times (rarer ones -> unk)."""
-        if not isinstance(text, str):
-            raise TypeError(f"text must be a str, got {describe(text)}")
+        check_instance(text, "text", str)
         if not text:
             raise ValueError("text is empty: a vocabulary needs at least one character")
         min_count = check_int(min_count, "min_count", minimum=1)
@@ -93,8 +92,7 @@ class Vocab:
 
         With ``strict=True`` an unknown character raises ``ValueError`` instead.
         """
-        if not isinstance(text, str):
-            raise TypeError(f"text must be a str, got {describe(text)}")
+        check_instance(text, "text", str)
         if strict:
             missing = sorted(set(text) - set(self.stoi))
             if missing:
@@ -144,8 +142,7 @@ def dyck_word(rng: random.Random, *, pairs: str = "()[]", max_depth: int = 8,
     bracket; deeper, it opens one with probability ``p_open`` (below ``max_depth`` and if there
     is room left in ``max_len``), else closes the innermost open bracket.
     """
-    if not isinstance(rng, random.Random):
-        raise TypeError(f"rng must be a random.Random, got {describe(rng)}")
+    check_instance(rng, "rng", random.Random)
     match = _check_pairs(pairs)
     openers = list(match)
     out, stack = [], []
@@ -181,8 +178,7 @@ def dyck_corpus(n_words: int, *, seed: int = 0, pairs: str = "()[]", max_depth: 
 def is_well_formed(word: str, pairs: str = "()[]") -> bool:
     """True if ``word`` is a non-empty string of brackets in which every bracket is closed by
     its own partner, innermost first (``"([])"`` yes; ``"([)]"``, ``"(("``, ``")("`` no)."""
-    if not isinstance(word, str):
-        raise TypeError(f"word must be a str, got {describe(word)}")
+    check_instance(word, "word", str)
     match = _check_pairs(pairs)
     closers = set(match.values())
     stack = []
@@ -197,8 +193,7 @@ def is_well_formed(word: str, pairs: str = "()[]") -> bool:
 def well_formed_fraction(text: str, *, pairs: str = "()[]", sep: str = "\n") -> float:
     """Fraction of the complete words of ``text`` (those followed by ``sep``) that are
     well-formed; an empty word counts as malformed. Raises if ``text`` has no complete word."""
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {describe(text)}")
+    check_instance(text, "text", str)
     words = text.split(sep)[:-1]
     if not words:
         raise ValueError(f"text has no complete word (no {sep!r} in it)")
@@ -211,8 +206,7 @@ def opener_distances(text: str, pairs: str = "()[]") -> torch.Tensor:
     Position ``i`` holding a closing bracket whose partner sits at ``j`` gets ``i - j``;
     every other position (openers, separators, unmatched closers) gets -1. Shape ``(T,)``.
     """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {describe(text)}")
+    check_instance(text, "text", str)
     match = _check_pairs(pairs)
     closers = set(match.values())
     dist = torch.full((len(text),), -1, dtype=torch.long)
