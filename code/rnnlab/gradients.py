@@ -25,7 +25,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ._validate import check_choice, check_steps, check_tensor
+from ._validate import check_choice, check_instance, check_steps, check_tensor
 
 __all__ = ["as_cell", "hidden_grads", "hidden_grad_norms", "grad_ratio_by_lag",
            "step_jacobians", "jacobian_product", "jacobian_norms", "ACTIVATION_DERIVATIVES"]
@@ -90,8 +90,7 @@ def hidden_grads(model, x: torch.Tensor, *, state=None,
     """
     cell = as_cell(model)
     x = _check_x(cell, x)
-    if loss_fn is not None and not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable or None, got {type(loss_fn).__name__}")
+    check_instance(loss_fn, "loss_fn", (Callable, type(None)), "callable or None")
     with torch.enable_grad():
         state = _leaf_state(cell, x, state)
         hs = []

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._validate import check_choice, check_int, check_tensor
+from ._validate import check_choice, check_instance, check_int, check_tensor
 
 __all__ = ["MODES", "SavedTensorMeter", "graph_nodes", "BPTTResult", "bptt_gradients",
            "backward_entries"]
@@ -209,8 +209,7 @@ def bptt_gradients(layer: nn.Module, readout: nn.Module, x: torch.Tensor, target
     """
     check_choice(mode, "mode", list(MODES))
     for name, module in (("layer", layer), ("readout", readout)):
-        if not isinstance(module, nn.Module):
-            raise TypeError(f"{name} must be a torch.nn.Module, got {type(module).__name__}")
+        check_instance(module, name, nn.Module, "a torch.nn.Module")
     B, T, _ = check_tensor(x, "x", ndim=3).shape
     check_tensor(target, "target", shape=(B, T, "O"))
     if mode == "full":

@@ -24,7 +24,7 @@ from torch import nn
 from tqdm import tqdm
 
 from . import tasks
-from ._validate import check_choice, check_float, check_int, check_tensor
+from ._validate import check_choice, check_float, check_instance, check_int, check_tensor
 
 __all__ = ["fit", "fit_adding", "fit_together", "one_of", "global_grad_norm", "make_optimizer",
            "optimizer_step", "check_clip_norm", "OPTIMIZERS"]
@@ -65,10 +65,8 @@ def optimizer_step(model: nn.Module, opt, loss: torch.Tensor, *, clip_norm: floa
                    step: int | None = None) -> float:
     """One update: backpropagate ``loss``, clip the global gradient norm to ``clip_norm`` (if
     given) and step ``opt``. Returns the gradient norm *before* clipping."""
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-    if not isinstance(opt, torch.optim.Optimizer):
-        raise TypeError(f"opt must be a torch.optim.Optimizer, got {type(opt).__name__}")
+    check_instance(model, "model", nn.Module, "a torch.nn.Module")
+    check_instance(opt, "opt", torch.optim.Optimizer, "a torch.optim.Optimizer")
     if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
         got = (f"shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor)
                else type(loss).__name__)
@@ -105,8 +103,7 @@ def fit(model: nn.Module, batch_fn: Callable[[int], tuple], loss_fn: Callable, *
     returns ``True`` training stops there (early stopping: the history then ends at that step).
     """
     for name, fn in (("batch_fn", batch_fn), ("loss_fn", loss_fn)):
-        if not callable(fn):
-            raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
+        check_instance(fn, name, Callable, "callable")
     steps = check_int(steps, "steps", minimum=1)
     clip_norm = check_clip_norm(clip_norm)
     opt = make_optimizer(model, optimizer, lr)
@@ -183,8 +180,7 @@ def fit_together(models, batch_fn: Callable[[int], tuple], loss_fn: Callable, *,
     if len({type(m) for m in models}) != 1:
         raise TypeError("models must all have the same class (one architecture)")
     for name, fn in (("batch_fn", batch_fn), ("loss_fn", loss_fn)):
-        if not callable(fn):
-            raise TypeError(f"{name} must be callable, got {type(fn).__name__}")
+        check_instance(fn, name, Callable, "callable")
     steps = check_int(steps, "steps", minimum=1)
     lr = check_float(lr, "lr", minimum=0.0, strict_min=True)
     check_choice(optimizer, "optimizer", list(OPTIMIZERS))
@@ -220,8 +216,7 @@ def fit_together(models, batch_fn: Callable[[int], tuple], loss_fn: Callable, *,
 def one_of(template: nn.Module, params: dict, buffers: dict, i: int) -> nn.Module:
     """Model ``i`` of a :func:`fit_together` run, as an ordinary module shaped like
     ``template``."""
-    if not isinstance(template, nn.Module):
-        raise TypeError(f"template must be a torch.nn.Module, got {type(template).__name__}")
+    check_instance(template, "template", nn.Module, "a torch.nn.Module")
     n = len(next(iter(params.values())))
     i = check_int(i, "i", minimum=0, maximum=n - 1)
     model = copy.deepcopy(template)
