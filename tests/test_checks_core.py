@@ -205,3 +205,53 @@ def test_check_needs_the_name_of_what_the_learner_fills_in(subtests):
         with subtests.test(what=repr(what)):
             with pytest.raises(TypeError, match="what the learner fills in"):
                 core.check(what)
+
+
+# -- report mode (the learner edition) -------------------------------------------------------
+@pytest.fixture
+def reporting():
+    core.report_failures()
+    yield
+    core.report_failures(False)
+
+
+REPORTED = [                            # (how the answer is wrong, outcome, answer, NOT YET hint)
+    ("fail", "fail", lambda s: s, "got 0"),
+    ("a typical mistake", "diagnose", lambda s: np.ones(2), "v is wrong: all ones"),
+    ("the learner's function raises", "pass", lambda s: 1 / s,
+     "your answer raised ZeroDivisionError: division by zero"),
+]
+
+
+def test_report_mode_prints_not_yet_with_the_hint_and_returns(subtests, capsys, reporting):
+    for what, outcome, answer, hint in REPORTED:
+        with subtests.test(what):
+            demo, _ = _demo(outcome)
+            result = demo(answer)
+            assert (result.status, result.message, bool(result)) == ("not yet", hint, False)
+            assert capsys.readouterr().out.startswith(f"NOT YET demo: {hint}\n")
+
+
+def test_report_mode_keeps_passed_and_todo(capsys, reporting):
+    demo, _ = _demo()
+    assert demo(lambda s: s).status == "passed" and demo(unfilled).status == "todo"
+
+
+def test_report_mode_is_off_by_default_and_under_strict(subtests, monkeypatch):
+    demo, _ = _demo("fail")
+    with subtests.test("default: raises, as nbgrader's tests need"):
+        assert not core.reporting_failures()
+        with pytest.raises(core.CheckFailed, match="^demo: got 0$"):
+            demo(lambda s: s)
+    with subtests.test("strict (nbval, the book) overrides it"), monkeypatch.context() as mp:
+        core.report_failures()
+        try:
+            mp.setenv(core.STRICT_ENV, "1")
+            assert not core.reporting_failures()
+            with pytest.raises(core.CheckFailed, match="^demo: got 0$"):
+                demo(lambda s: s)
+        finally:
+            core.report_failures(False)
+    with subtests.test("a bad argument"):
+        with pytest.raises(TypeError, match="True or False, got str 'yes'"):
+            core.report_failures("yes")

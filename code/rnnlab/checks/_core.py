@@ -10,6 +10,11 @@ answers in one of three ways:
   so a student edition runs top to bottom and fails only at the unfilled starters;
 * **wrong**: raises :class:`CheckFailed` (an ``AssertionError``) whose message is a *hint*
   that says what is wrong: the shape, the first wrong step, the factor a gradient is off by.
+  After :func:`report_failures` (the learner edition's setup calls it), a wrong answer, or a
+  learner's function that raises, prints a ``NOT YET`` line with the hint instead and returns
+  ``status == "not yet"``, so "Run all" goes on past it; nbgrader's tests, nbval and every
+  other caller keep the raising protocol (it is off unless called, and ``RNNLAB_CHECKS_STRICT``
+  overrides it).
 
 Every check is written with the :func:`check` decorator, which carries that protocol; the
 check itself keeps only its cases and its typical mistakes::
@@ -34,13 +39,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CheckFailed", "CheckResult", "NotAttempted", "check", "passed", "todo", "fail",
+__all__ = ["CheckFailed", "CheckResult", "NotAttempted", "check", "passed", "todo", "not_yet",
+           "fail", "report_failures", "reporting_failures",
            "call_student", "is_placeholder", "as_float_array", "as_number", "matches",
            "diagnose",
            "compare_arrays", "int_between", "STRICT_ENV"]
 
 #: With this environment variable set (to anything but "" or "0"), a TODO raises CheckFailed.
 STRICT_ENV = "RNNLAB_CHECKS_STRICT"
+
+_REPORT = {"on": False}   # set by report_failures()
 
 
 class CheckFailed(AssertionError):
@@ -54,7 +62,7 @@ class NotAttempted(Exception):
 @dataclass(frozen=True)
 class CheckResult:
     name: str
-    status: str  # "passed" or "todo"
+    status: str  # "passed", "todo" or "not yet" (a wrong answer, in report mode)
     message: str
 
     def __bool__(self) -> bool:
@@ -72,10 +80,35 @@ def passed(name: str, message: str) -> CheckResult:
 def todo(name: str, what: str) -> CheckResult:
     msg = (f"not attempted yet: fill in {what} in the starter cell above, run it, "
            "then run this cell again")
-    if os.environ.get(STRICT_ENV, "") not in ("", "0"):
+    if _strict():
         raise CheckFailed(f"{name}: {msg} (a TODO fails while {STRICT_ENV} is set)")
     print(f"TODO {name}: {msg}")
     return CheckResult(name, "todo", msg)
+
+
+def _strict() -> bool:
+    return os.environ.get(STRICT_ENV, "") not in ("", "0")
+
+
+def report_failures(on: bool = True) -> None:
+    """From now on a wrong answer prints ``NOT YET`` and its hint instead of raising, so the
+    notebook runs on (``on=False`` restores raising). The learner edition's setup calls it;
+    with ``RNNLAB_CHECKS_STRICT`` set, wrong answers raise all the same."""
+    if not isinstance(on, bool):
+        raise TypeError(f"report_failures takes True or False, got {type(on).__name__} {on!r}")
+    _REPORT["on"] = on
+
+
+def reporting_failures() -> bool:
+    """Whether a wrong answer is reported (True) or raised (False) right now."""
+    return _REPORT["on"] and not _strict()
+
+
+def not_yet(name: str, hint: str) -> CheckResult:
+    """Print the ``NOT YET`` line of a wrong answer in report mode (see :func:`report_failures`)."""
+    print(f"NOT YET {name}: {hint}\n    (fix your answer above, run it, then run this cell again; "
+          "the rest of the notebook does not depend on it)")
+    return CheckResult(name, "not yet", hint)
 
 
 def fail(hint: str):
@@ -107,7 +140,13 @@ def check(what: str):
             except NotAttempted:
                 return todo(name, what)
             except CheckFailed as exc:
+                if reporting_failures():
+                    return not_yet(name, str(exc))
                 raise CheckFailed(f"{name}: {exc}") from None
+            except Exception as exc:   # the learner's function raised: reported, in report mode
+                if reporting_failures():
+                    return not_yet(name, f"your answer raised {type(exc).__name__}: {exc}")
+                raise
             return passed(name, message)
         return run
     return decorate
