@@ -105,6 +105,15 @@ def test_other_activations(subtests):
                 cell.to_torch()
 
 
+def test_activation_derivatives_match_autograd(subtests):
+    a = torch.linspace(-4, 4, 81, dtype=torch.double).requires_grad_(True)
+    assert list(ACTIVATIONS) == ["tanh", "relu", "sigmoid", "identity", "leaky_relu", "gelu"]
+    for name, activation in ACTIVATIONS.items():
+        with subtests.test(name=name):
+            (g,) = torch.autograd.grad(activation(a).sum(), a)
+            torch.testing.assert_close(activation.derivative(a.detach()), g)
+
+
 BAD_ARGUMENTS = [                   # (RNNCell's arguments, error, message)
     ((0, H), ValueError, "input_size must be >= 1"),
     ((D, 0), ValueError, "hidden_size must be >= 1"),

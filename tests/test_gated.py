@@ -127,7 +127,7 @@ def test_forget_bias_option():
     bound = 1 / H ** 0.5
     default = LSTMCell(D, H)
     assert default.forget_bias is None and default.b.abs().max() <= bound
-    model = SequenceModel(D, H, 1, cell="lstm", forget_bias=2.0)
+    model = SequenceModel(LSTMCell(D, H, forget_bias=2.0), 1)
     assert torch.all(model.cell.weights("f")[2] == 2.0)
 
 
@@ -136,7 +136,7 @@ def test_sequence_models_and_gradient_tools_take_gated_cells():
     assert isinstance(make_cell("gru", D, H), GRUCell)
     x = _x(B, T, D, dtype=torch.float32)
     for kind in ("lstm", "gru"):
-        model = SequenceModel(D, H, 2, cell=kind)
+        model = SequenceModel(make_cell(kind, D, H), 2)
         assert model(x).shape == (B, 2)
         norms = gradients.hidden_grad_norms(model, x)
         assert norms.shape == (T,) and torch.all(norms > 0)

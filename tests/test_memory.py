@@ -187,6 +187,20 @@ def test_graph_nodes_rejects_what_has_no_graph(subtests):
                 memory.graph_nodes(value)
 
 
+def test_detach_state_keeps_values_and_cuts_the_graph(subtests):
+    h = torch.ones(1, 2, 3, requires_grad=True) * 2
+    with subtests.test("a tensor"):
+        cut = memory.detach_state(h)
+        assert torch.equal(cut, h) and not cut.requires_grad
+    with subtests.test("an (h, c) tuple"):
+        hc = memory.detach_state((h, h))
+        assert isinstance(hc, tuple) and not any(s.requires_grad for s in hc)
+    with subtests.test("None"):
+        assert memory.detach_state(None) is None
+    with subtests.test("a list"), pytest.raises(TypeError, match="state must be None, a tensor"):
+        memory.detach_state([torch.zeros(1)])
+
+
 def test_backward_entries_counts_the_gradients_every_node_returns():
     x = torch.zeros(2, 3, 4, requires_grad=True)
     assert memory.backward_entries(x[:, 1] * 3) == 8 + 24       # mul: (2, 4); select: all of x

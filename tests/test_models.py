@@ -1,10 +1,14 @@
-"""Unit tests of rnnlab.models: RecurrentLayer and SequenceModel."""
+"""Unit tests of rnnlab.models: RecurrentLayer, SequenceModel, cells and PyTorch's layers by
+name."""
 import pytest
 import torch
 from torch import nn
 
+from rnnlab import init
 from rnnlab.cells import RNNCell
-from rnnlab.models import RecurrentLayer, SequenceModel
+from rnnlab.gated import LSTMCell
+from rnnlab.models import RecurrentLayer, SequenceModel, make_cell, make_rnn
+from rnnlab.runtime import make_generator
 
 D, H, O, B, T = 2, 6, 3, 4, 9
 
@@ -58,7 +62,7 @@ def test_layer_output_at_t_ignores_the_future():
 def test_model_heads(subtests):
     for head, shape in [("last", (B, O)), ("all", (B, T, O))]:
         with subtests.test(head=head):
-            model = SequenceModel(D, H, O, head=head)
+            model = SequenceModel(RNNCell(D, H), O, head=head)
             x = _x(B, T, D)
             y = model(x)
             assert y.shape == shape
@@ -68,7 +72,7 @@ def test_model_heads(subtests):
 
 
 def test_model_return_state_and_continue():
-    model = SequenceModel(D, H, O, head="all").double()
+    model = SequenceModel(RNNCell(D, H), O, head="all").double()
     x = _x(B, T, D, dtype=torch.float64)
     y_full = model(x)
     y1, s = model(x[:, :3], return_state=True)
@@ -77,20 +81,39 @@ def test_model_return_state_and_continue():
     assert torch.allclose(torch.cat([y1, y2], dim=1), y_full, atol=1e-12)
 
 
-def test_model_parameters_and_cell_kwargs():
-    model = SequenceModel(D, H, O, nonlinearity="relu")
-    assert isinstance(model.cell, RNNCell) and model.cell.nonlinearity == "relu"
+def test_model_holds_the_cell_it_is_given_and_its_initialisation():
+    torch.manual_seed(4)
+    cell = RNNCell(D, H, nonlinearity="relu")
+    W_hh = cell.W_hh.detach().clone()
+    model = SequenceModel(cell, O)
+    assert model.cell is cell and torch.equal(model.cell.W_hh, W_hh)
+    torch.manual_seed(4)                      # the read-out is drawn after the cell:
+    RNNCell(D, H)                             # the same draws as the cell above, then
+    readout = nn.Linear(H, O)                 # the Linear's
+    assert torch.equal(model.readout.weight, readout.weight)
     n = sum(p.numel() for p in model.parameters())
     assert n == (H * D + H * H + H) + (O * H + O)
-    assert isinstance(model.readout, nn.Linear)
 
 
 def test_model_counts_do_not_depend_on_length():
-    model = SequenceModel(D, H, O)
+    model = SequenceModel(RNNCell(D, H), O)
     n = sum(p.numel() for p in model.parameters())
     for length in (1, 5, 50):
         model(_x(1, length, D))
         assert sum(p.numel() for p in model.parameters()) == n
+
+
+def test_the_initialiser_is_a_separate_call_on_the_cell(subtests):
+    """Chapter 5's initialisations are rnnlab.init on model.cell: W_hh of a vanilla or
+    normalised cell; a gated cell has no W_hh and says so."""
+    for kind in ("rnn", "rnn_ln", "rnn_bn"):
+        with subtests.test(kind=kind):
+            model = SequenceModel(make_cell(kind, D, H), O)
+            init.init_recurrent_(model.cell, "orthogonal", scale=1.3, generator=make_generator(0))
+            want = 1.3 * init.orthogonal(H, generator=make_generator(0))
+            assert torch.equal(model.cell.W_hh.detach(), want)
+    with subtests.test(kind="lstm"), pytest.raises(TypeError, match="W_hh"):
+        init.init_recurrent_(SequenceModel(LSTMCell(D, H), O).cell, "orthogonal")
 
 
 def test_bad_inputs():
@@ -109,22 +132,49 @@ def test_bad_inputs():
         RecurrentLayer(nn.Linear(D, H))
 
 
-BAD_ARGUMENTS = [                   # (the argument changed, error, message)
-    (dict(output_size=0), ValueError, "output_size must be >= 1"),
-    (dict(output_size=1.5), TypeError, "output_size must be an int"),
-    (dict(head="first"), ValueError, "head must be one of"),
-    (dict(cell="transformer"), ValueError, "kind must be one of"),
-    (dict(hidden_size=0), ValueError, "hidden_size must be >= 1"),
+BAD_ARGUMENTS = [                   # (row id, the call, error, message)
+    ("output_size=0", lambda: SequenceModel(RNNCell(D, H), 0), ValueError,
+     "output_size must be >= 1"),
+    ("output_size=1.5", lambda: SequenceModel(RNNCell(D, H), 1.5), TypeError,
+     "output_size must be an int"),
+    ("head='first'", lambda: SequenceModel(RNNCell(D, H), O, head="first"), ValueError,
+     "head must be one of"),
+    ("a kind name, not a cell", lambda: SequenceModel("lstm", O), TypeError,
+     r"cell must be an rnnlab cell object .* such as RNNCell\(D, H\).* got 'lstm'"),
+    ("a size, not a cell", lambda: SequenceModel(H, O), TypeError,
+     "cell must be an rnnlab cell object .* got int"),
+    ("a Linear, not a cell", lambda: SequenceModel(nn.Linear(D, H), O), TypeError,
+     "cell must be an rnnlab cell object .* got Linear"),
+    ("make_cell('transformer')", lambda: make_cell("transformer", D, H), ValueError,
+     "kind must be one of"),
+    ("make_cell(RNNCell)", lambda: make_cell(RNNCell, D, H), TypeError,
+     "kind must be a string"),
+    ("make_cell hidden_size=0", lambda: make_cell("rnn", D, 0), ValueError,
+     "hidden_size must be >= 1"),
+    ("make_rnn('transformer')", lambda: make_rnn("transformer", 3, 5), ValueError,
+     "cell must be one of"),
+    ("make_rnn(nn.LSTM)", lambda: make_rnn(nn.LSTM, 3, 5), TypeError, "cell must be a string"),
+    ("make_rnn hidden_size=0", lambda: make_rnn("gru", 3, 0), ValueError,
+     "hidden_size must be >= 1"),
+    ("make_rnn gru with nonlinearity", lambda: make_rnn("gru", 3, 5, nonlinearity="relu"),
+     ValueError, "applies to cell='rnn'"),
 ]
 
 
-def test_model_rejects_bad_arguments(subtests):
-    for kwargs, exc, match in BAD_ARGUMENTS:
-        with subtests.test(**kwargs):
-            args = dict(input_size=D, hidden_size=H, output_size=O) | kwargs
+def test_model_and_factories_reject_bad_arguments(subtests):
+    for row, call, exc, match in BAD_ARGUMENTS:
+        with subtests.test(row):
             with pytest.raises(exc, match=match):
-                SequenceModel(args.pop("input_size"), args.pop("hidden_size"),
-                              args.pop("output_size"), **args)
+                call()
+
+
+def test_make_rnn_builds_batch_first_torch_layers(subtests):
+    for kind, cls in [("rnn", nn.RNN), ("lstm", nn.LSTM), ("gru", nn.GRU)]:
+        with subtests.test(kind=kind):
+            layer = make_rnn(kind, 3, 5, num_layers=2)
+            assert type(layer) is cls and layer.batch_first and layer.num_layers == 2
+            assert layer(torch.zeros(4, 7, 3))[0].shape == (4, 7, 5)
+    assert make_rnn("rnn", 3, 5, nonlinearity="relu").nonlinearity == "relu"
 
 
 def test_a_fresh_interpreter_builds_every_kind_after_importing_models_alone():

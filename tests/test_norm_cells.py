@@ -35,7 +35,7 @@ def test_models_build_the_normalised_cells_by_name(subtests):
     for kind, cls in NORM_CELLS:
         with subtests.test(kind=kind):
             assert CELLS[kind] is cls
-            model = models.SequenceModel(D, H, 2, cell=kind, head="all").double()
+            model = models.SequenceModel(models.make_cell(kind, D, H), 2, head="all").double()
             y, h = model(_x(B, T, D), return_state=True)
             assert y.shape == (B, T, 2) and h.shape == (B, H)
             assert isinstance(model.cell, cls)

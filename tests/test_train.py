@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from rnnlab import train
+from rnnlab.cells import RNNCell
 from rnnlab.models import SequenceModel
 from rnnlab.train import OPTIMIZERS, fit, global_grad_norm
 
@@ -22,7 +23,7 @@ def _flat(model):
 
 def test_fit_lowers_the_loss_and_records_history():
     torch.manual_seed(0)
-    model = SequenceModel(1, 8, 1)
+    model = SequenceModel(RNNCell(1, 8), 1)
     hist = fit(model, _sum_task, nn.functional.mse_loss, steps=150, lr=1e-2, progress=False)
     assert set(hist) == {"step", "loss", "grad_norm"}
     assert all(len(v) == 150 for v in hist.values())
@@ -37,14 +38,14 @@ def test_fit_is_reproducible_with_the_same_seed():
     runs = []
     for _ in range(2):
         torch.manual_seed(3)
-        model = SequenceModel(1, 4, 1)
+        model = SequenceModel(RNNCell(1, 4), 1)
         runs.append(fit(model, _sum_task, nn.functional.mse_loss, steps=20, progress=False))
     assert runs[0]["loss"] == runs[1]["loss"]
 
 
 def test_grad_norm_is_before_clipping_and_the_step_is_clipped():
     torch.manual_seed(1)
-    model = SequenceModel(1, 4, 1)
+    model = SequenceModel(RNNCell(1, 4), 1)
     before = _flat(model)
     hist = fit(model, _sum_task, nn.functional.mse_loss, steps=1, lr=1.0, optimizer="sgd",
                clip_norm=0.01, progress=False)
@@ -56,7 +57,7 @@ def test_grad_norm_is_before_clipping_and_the_step_is_clipped():
 
 def test_without_clipping_the_step_is_the_raw_gradient():
     torch.manual_seed(1)
-    model = SequenceModel(1, 4, 1)
+    model = SequenceModel(RNNCell(1, 4), 1)
     before = _flat(model)
     hist = fit(model, _sum_task, nn.functional.mse_loss, steps=1, lr=1.0, optimizer="sgd",
                progress=False)
@@ -66,7 +67,7 @@ def test_without_clipping_the_step_is_the_raw_gradient():
 
 def test_callback_runs_every_step():
     seen = []
-    fit(SequenceModel(1, 3, 1), _sum_task, nn.functional.mse_loss, steps=5, progress=False,
+    fit(SequenceModel(RNNCell(1, 3), 1), _sum_task, nn.functional.mse_loss, steps=5, progress=False,
         callback=lambda step, hist: seen.append((step, len(hist["loss"]))))
     assert seen == [(k, k + 1) for k in range(5)]
 
@@ -74,7 +75,7 @@ def test_callback_runs_every_step():
 def test_every_optimizer_runs(subtests):
     for name in sorted(OPTIMIZERS):
         with subtests.test(optimizer=name):
-            hist = fit(SequenceModel(1, 3, 1), _sum_task, nn.functional.mse_loss, steps=2,
+            hist = fit(SequenceModel(RNNCell(1, 3), 1), _sum_task, nn.functional.mse_loss, steps=2,
                        optimizer=name, lr=1e-3, progress=False)
             assert len(hist["loss"]) == 2
 
@@ -91,14 +92,14 @@ def test_device_argument_is_handed_to_the_model_and_the_batches_follow_it():
             assert x.device == next(self.parameters()).device
             return super().forward(x, *args, **kwargs)
 
-    fit(Spy(1, 3, 1), _sum_task, nn.functional.mse_loss, steps=1, device="cpu", progress=False)
+    fit(Spy(RNNCell(1, 3), 1), _sum_task, nn.functional.mse_loss, steps=1, device="cpu", progress=False)
     assert calls == [("cpu",)]
 
 
 def test_diverging_loss_raises():
     with pytest.raises(FloatingPointError, match="lower lr or clip"):
-        fit(SequenceModel(1, 3, 1), _sum_task, lambda y, t: y.sum() * float("nan"), steps=3,
-            progress=False)
+        fit(SequenceModel(RNNCell(1, 3), 1), _sum_task, lambda y, t: y.sum() * float("nan"),
+            steps=3, progress=False)
 
 
 def test_global_grad_norm():
@@ -126,8 +127,8 @@ def test_fit_rejects_bad_arguments(subtests):
     for what, kwargs, exc, match in FIT_BAD_ARGUMENTS:
         with subtests.test(what):
             with pytest.raises(exc, match=match):
-                fit(SequenceModel(1, 3, 1), _sum_task, nn.functional.mse_loss, progress=False,
-                    **kwargs)
+                fit(SequenceModel(RNNCell(1, 3), 1), _sum_task, nn.functional.mse_loss,
+                    progress=False, **kwargs)
 
 
 def test_fit_rejects_bad_model_and_functions():
@@ -136,9 +137,10 @@ def test_fit_rejects_bad_model_and_functions():
     with pytest.raises(TypeError, match="model must be a torch.nn.Module with parameters"):
         fit(nn.Identity(), _sum_task, nn.functional.mse_loss, steps=1, progress=False)
     with pytest.raises(TypeError, match="batch_fn must be callable"):
-        fit(SequenceModel(1, 3, 1), [1, 2], nn.functional.mse_loss, steps=1, progress=False)
+        fit(SequenceModel(RNNCell(1, 3), 1), [1, 2], nn.functional.mse_loss, steps=1,
+            progress=False)
     with pytest.raises(TypeError, match="loss_fn must be callable"):
-        fit(SequenceModel(1, 3, 1), _sum_task, "mse", steps=1, progress=False)
+        fit(SequenceModel(RNNCell(1, 3), 1), _sum_task, "mse", steps=1, progress=False)
 
 
 def test_global_grad_norm_accepts_a_model_or_its_parameters():
@@ -180,7 +182,7 @@ def test_a_callback_that_returns_true_stops_training_at_that_step():
         seen.append(step)
         return step == 3
 
-    hist = fit(SequenceModel(1, 3, 1), _sum_task, nn.functional.mse_loss, steps=10,
+    hist = fit(SequenceModel(RNNCell(1, 3), 1), _sum_task, nn.functional.mse_loss, steps=10,
                progress=False, callback=stop_at_3)
     assert seen == [0, 1, 2, 3] and hist["step"] == [0, 1, 2, 3]
 
@@ -190,7 +192,7 @@ def test_fit_together_trains_each_model_as_fit_alone_would():
 
     def make(seed):
         torch.manual_seed(seed)
-        return SequenceModel(2, 5, 1).double()
+        return SequenceModel(RNNCell(2, 5), 1).double()
 
     streams = [tasks.batches(tasks.adding_problem, 8, 6, seed=s) for s in (0, 1)]
 
@@ -215,7 +217,7 @@ def test_fit_together_trains_each_model_as_fit_alone_would():
 
 
 def test_fit_together_stops_early_and_rejects_bad_arguments():
-    models = [SequenceModel(1, 3, 1) for _ in range(2)]
+    models = [SequenceModel(RNNCell(1, 3), 1) for _ in range(2)]
     batch = lambda s: (torch.zeros(2, 4, 5, 1), torch.zeros(2, 4, 1))  # noqa: E731
     losses, *_ = train.fit_together(models, batch, nn.functional.mse_loss, steps=9,
                                     stop=lambda l: l.shape[1] == 3)

@@ -17,20 +17,45 @@ so the chapters can prove the from-scratch code equal to the library.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import NamedTuple
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ._validate import check_choice, check_int
 
-__all__ = ["ACTIVATIONS", "RNNCell"]
+__all__ = ["Activation", "ACTIVATIONS", "RNNCell"]
 
-#: Activation functions a vanilla cell can use, by name.
+
+class Activation(NamedTuple):
+    """An activation ``phi`` and its derivative ``phi'``, both functions of the
+    pre-activation ``a``; ``ACTIVATIONS["tanh"](a)`` applies ``phi``."""
+    phi: Callable
+    derivative: Callable
+
+    def __call__(self, a: torch.Tensor) -> torch.Tensor:
+        return self.phi(a)
+
+
+def _gelu_derivative(a: torch.Tensor) -> torch.Tensor:
+    cdf = 0.5 * (1.0 + torch.erf(a / math.sqrt(2.0)))                 # Phi(a)
+    pdf = torch.exp(-0.5 * a ** 2) / math.sqrt(2.0 * math.pi)         # phi(a)
+    return cdf + a * pdf
+
+
+#: The activations of the course, by name, with their derivatives (ReLU's at 0 is taken as 0,
+#: as PyTorch does): the one table behind the cells (chapter 1), the derivative formulas of
+#: chapter 3 and the deep stacks of chapter 5 (:class:`rnnlab.deep.DeepMLP`).
 ACTIVATIONS = {
-    "tanh": torch.tanh,
-    "relu": torch.relu,
-    "sigmoid": torch.sigmoid,
-    "identity": lambda a: a,
+    "tanh": Activation(torch.tanh, lambda a: 1.0 - torch.tanh(a) ** 2),
+    "relu": Activation(torch.relu, lambda a: (a > 0).to(a.dtype)),
+    "sigmoid": Activation(torch.sigmoid, lambda a: torch.sigmoid(a) * (1.0 - torch.sigmoid(a))),
+    "identity": Activation(lambda a: a, torch.ones_like),
+    "leaky_relu": Activation(lambda a: F.leaky_relu(a, 0.01),
+                             lambda a: torch.where(a > 0, 1.0, 0.01).to(a.dtype)),
+    "gelu": Activation(F.gelu, _gelu_derivative),
 }
 
 

@@ -35,9 +35,9 @@ from collections.abc import Callable
 
 import torch
 from torch import nn
-from torch.nn import functional as F
 
 from ._validate import check_choice, check_float, check_instance, check_int, check_tensor
+from .cells import ACTIVATIONS
 from .init import INITIALIZERS
 from .runtime import make_generator
 
@@ -45,15 +45,6 @@ __all__ = ["ACTIVATIONS", "INITS", "NORMS", "DeepMLP", "layer_grad_norms", "grad
            "activation_stds", "mean_derivatives", "dead_fraction", "saturated_fraction",
            "preactivation_percentiles", "input_output_jacobian"]
 
-#: Activations of a deep stack, by name.
-ACTIVATIONS: dict[str, Callable] = {
-    "sigmoid": torch.sigmoid,
-    "tanh": torch.tanh,
-    "relu": torch.relu,
-    "leaky_relu": lambda a: F.leaky_relu(a, 0.01),
-    "gelu": F.gelu,
-    "identity": lambda a: a,
-}
 #: Initialisation schemes of a deep stack: PyTorch's default and rnnlab.init's.
 INITS = ("default", *INITIALIZERS)
 #: Normalisations that can sit between a linear map and its activation.

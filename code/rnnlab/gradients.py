@@ -28,19 +28,10 @@ from torch import nn
 from ._validate import check_choice, check_instance, check_steps, check_tensor
 
 __all__ = ["as_cell", "hidden_grads", "hidden_grad_norms", "grad_ratio_by_lag",
-           "step_jacobians", "jacobian_product", "jacobian_norms", "ACTIVATION_DERIVATIVES"]
+           "step_jacobians", "jacobian_product", "jacobian_norms"]
 
 #: A loss of the last hidden state ``h_T`` ``(B, H)``, returning a scalar tensor.
 LossFn = Callable[[torch.Tensor], torch.Tensor]
-
-#: Derivative of each activation of :data:`rnnlab.cells.ACTIVATIONS` as a function of the
-#: pre-activation ``a`` (ReLU's derivative at 0 is taken as 0, as PyTorch does).
-ACTIVATION_DERIVATIVES = {
-    "tanh": lambda a: 1.0 - torch.tanh(a) ** 2,
-    "sigmoid": lambda a: torch.sigmoid(a) * (1.0 - torch.sigmoid(a)),
-    "relu": lambda a: (a > 0).to(a.dtype),
-    "identity": lambda a: torch.ones_like(a),
-}
 
 
 def as_cell(model) -> nn.Module:

@@ -4,7 +4,7 @@
   ``model(x (B, T), state) -> (logits (B, T, V), state)``.
 * :func:`fit_tbptt`: truncated backpropagation through time over
   :class:`rnnlab.text.ContiguousBatches`: the state is carried from chunk to chunk (values
-  only, :func:`rnnlab.fused.detach_state`), gradients flow back ``bptt`` steps at most.
+  only, :func:`rnnlab.memory.detach_state`), gradients flow back ``bptt`` steps at most.
 * :func:`evaluate_nats`: cross-entropy in nats per character on a held-out stream.
 * :func:`sample_ids` / :func:`sample`: generation with a temperature.
 * :class:`NGramLM`: unigram (``order=0``) and bigram (``order=1``) models from counts with
@@ -20,7 +20,8 @@ from torch import nn
 from tqdm import tqdm
 
 from ._validate import check_float, check_ids, check_instance, check_int, check_tensor, describe
-from .fused import detach_state, make_rnn
+from .memory import detach_state
+from .models import make_rnn
 from .text import ContiguousBatches, Vocab, opener_distances
 from .train import check_clip_norm, make_optimizer, optimizer_step
 

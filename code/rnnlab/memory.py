@@ -37,7 +37,7 @@ from torch import nn
 from ._validate import check_choice, check_instance, check_int, check_tensor
 
 __all__ = ["MODES", "SavedTensorMeter", "graph_nodes", "BPTTResult", "bptt_gradients",
-           "backward_entries"]
+           "detach_state", "backward_entries"]
 
 #: The three ways :func:`bptt_gradients` computes a gradient.
 MODES = ("full", "truncated", "checkpointed")
@@ -189,10 +189,20 @@ def _leaf(state):
     return tuple(s.detach().requires_grad_(True) for s in state)
 
 
-def _detach(state):
-    if state is None or isinstance(state, torch.Tensor):
-        return None if state is None else state.detach()
-    return tuple(s.detach() for s in state)
+def detach_state(state):
+    """The same state cut from the autograd graph (``None``, a tensor, or a tuple of them).
+
+    Truncated BPTT carries the *values* of the state into the next chunk but not the graph, so
+    gradients stop at the chunk boundary (here and in :func:`rnnlab.lm.fit_tbptt`).
+    """
+    if state is None:
+        return None
+    if isinstance(state, torch.Tensor):
+        return state.detach()
+    if isinstance(state, tuple):
+        return tuple(detach_state(s) for s in state)
+    raise TypeError("state must be None, a tensor or a tuple of tensors, got "
+                    f"{type(state).__name__}")
 
 
 def bptt_gradients(layer: nn.Module, readout: nn.Module, x: torch.Tensor, target: torch.Tensor,
@@ -242,7 +252,7 @@ def bptt_gradients(layer: nn.Module, readout: nn.Module, x: torch.Tensor, target
                 piece = part(outputs, target[:, s:s + chunk])
                 piece.backward()                                   # frees this chunk's graph
                 loss += piece.item()
-                state = _detach(state)
+                state = detach_state(state)
         else:
             starts = list(range(0, T, chunk))
             boundary = [None]                                       # state entering each chunk

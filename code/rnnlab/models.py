@@ -1,35 +1,35 @@
-"""Sequence models built from any cell (chapter 1; options added in chapter 5).
+"""Sequence models built from any cell (chapter 1; more cells in chapters 4 and 5).
 
-* :data:`CELLS` names every cell kind of the course, and :func:`make_cell` builds one:
-  ``"rnn"`` (chapter 1), ``"lstm"`` and ``"gru"`` (chapter 4), ``"rnn_ln"`` and ``"rnn_bn"``
-  (chapter 5).
 * :class:`RecurrentLayer` unrolls a cell over time: ``layer(x, state=None) -> (outputs, state)``
   with ``x`` of shape ``(B, T, D)`` and ``outputs`` of shape ``(B, T, H)``. It checks ``x``
   and ``state`` once; the cell's step then runs ``T`` times without checks.
 * :class:`BidirectionalLayer` (chapter 4) runs one cell forward in time and another backward,
   and concatenates their states: the output at step ``t`` depends on the whole sequence.
-* :class:`SequenceModel` stacks a layer and a linear head. ``head="last"`` reads the last
-  hidden state (sequence regression or classification, ``(B, O)``); ``head="all"`` reads
-  every step (sequence labelling, next-step or next-character prediction, ``(B, T, O)``).
-
-Chapter 5 adds keyword options to :class:`SequenceModel`: ``init=`` re-initialises the cell's
-``W_hh`` with a scheme of :data:`rnnlab.init.INITIALIZERS` (times ``init_scale``), so
-``SequenceModel(2, 32, 1, nonlinearity="relu", init="identity")`` is an IRNN.
-:class:`rnnlab.fused.FusedSequenceModel` is the same model on PyTorch's fused layers.
+* :class:`SequenceModel` stacks a layer of a given cell and a linear head:
+  ``SequenceModel(RNNCell(D, H), O)``, ``SequenceModel(LSTMCell(D, H, forget_bias=1.0), O)``.
+  ``head="last"`` reads the last hidden state (sequence regression or classification,
+  ``(B, O)``); ``head="all"`` reads every step (sequence labelling, next-step or
+  next-character prediction, ``(B, T, O)``). The cell keeps its own initialisation; another
+  one is a separate call of :mod:`rnnlab.init` (chapter 5):
+  ``init.init_recurrent_(model.cell, "identity")`` makes a ReLU model an IRNN.
+* For the chapters that loop over kinds, :data:`CELLS` names every cell of the course and
+  :func:`make_cell` builds one by name: ``"rnn"`` (chapter 1), ``"lstm"`` and ``"gru"``
+  (chapter 4), ``"rnn_ln"`` and ``"rnn_bn"`` (chapter 5); :func:`make_rnn` builds PyTorch's own
+  batch-first ``torch.nn.RNN``, ``LSTM`` or ``GRU`` by the same names (the applications of
+  chapter 6 take the kind as an argument).
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from ._validate import check_choice, check_float, check_int, check_state, check_tensor
+from ._validate import check_choice, check_int, check_state, check_tensor
 from .cells import RNNCell
 from .gated import GRUCell, LSTMCell
-from .init import INITIALIZERS, init_recurrent_
 from .norm_cells import BatchNormRNNCell, LayerNormRNNCell
-from .runtime import make_generator
 
-__all__ = ["CELLS", "make_cell", "RecurrentLayer", "BidirectionalLayer", "SequenceModel"]
+__all__ = ["CELLS", "make_cell", "make_rnn", "RecurrentLayer", "BidirectionalLayer",
+           "SequenceModel"]
 
 #: Every cell kind a model can be built from, by name, in the order the chapters introduce them.
 CELLS: dict[str, type] = {
@@ -42,11 +42,31 @@ CELLS: dict[str, type] = {
 
 
 def make_cell(kind: str, input_size: int, hidden_size: int, **kwargs) -> nn.Module:
-    """Build a cell by name: ``make_cell("rnn", D, H, nonlinearity="relu")``."""
+    """Build a cell by name: ``make_cell("rnn", D, H, nonlinearity="relu")`` is
+    ``RNNCell(D, H, nonlinearity="relu")``."""
     if not isinstance(kind, str):
         raise TypeError(f"kind must be a string, one of {sorted(CELLS)}, got {type(kind).__name__}")
     check_choice(kind, "kind", list(CELLS))
     return CELLS[kind](input_size, hidden_size, **kwargs)
+
+
+def make_rnn(cell: str, input_size: int, hidden_size: int, *, num_layers: int = 1,
+             nonlinearity: str = "tanh") -> nn.Module:
+    """PyTorch's own layer of a kind, batch-first: ``torch.nn.RNN`` (``cell="rnn"``, with
+    ``nonlinearity``), ``torch.nn.LSTM`` or ``torch.nn.GRU``;
+    ``layer(x (B, T, D), state) -> (outputs (B, T, H), state)``."""
+    kinds = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+    if not isinstance(cell, str):
+        raise TypeError(f"cell must be a string, one of {sorted(kinds)}, got {type(cell).__name__}")
+    check_choice(cell, "cell", list(kinds))
+    check_int(input_size, "input_size", minimum=1)
+    check_int(hidden_size, "hidden_size", minimum=1)
+    check_int(num_layers, "num_layers", minimum=1)
+    check_choice(nonlinearity, "nonlinearity", ["tanh", "relu"])
+    if cell != "rnn" and nonlinearity != "tanh":
+        raise ValueError(f"nonlinearity applies to cell='rnn', got cell={cell!r}")
+    extra = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
+    return kinds[cell](input_size, hidden_size, num_layers=num_layers, batch_first=True, **extra)
 
 
 class RecurrentLayer(nn.Module):
@@ -55,8 +75,10 @@ class RecurrentLayer(nn.Module):
     def __init__(self, cell: nn.Module):
         super().__init__()
         if not all(hasattr(cell, a) for a in ("init_state", "hidden", "input_size", "hidden_size")):
-            raise TypeError("cell must be an rnnlab cell (with init_state, hidden, input_size and "
-                            f"hidden_size), got {type(cell).__name__}")
+            got = repr(cell) if isinstance(cell, str) else type(cell).__name__
+            raise TypeError("cell must be an rnnlab cell object (with init_state, hidden, "
+                            "input_size and hidden_size), such as RNNCell(D, H), "
+                            f"LSTMCell(D, H) or make_cell('gru', D, H), got {got}")
         self.cell = cell
 
     def forward(self, x: torch.Tensor, state=None):
@@ -96,32 +118,20 @@ class BidirectionalLayer(nn.Module):
 
 
 class SequenceModel(nn.Module):
-    """A recurrent layer of any cell kind of :data:`CELLS` followed by a linear read-out.
+    """A recurrent layer of ``cell`` followed by a linear read-out to ``output_size`` values:
+    ``SequenceModel(RNNCell(2, 32), 1)``.
 
-    ``init`` (chapter 5): ``None`` keeps the cell's own initialisation; a name of
-    :data:`rnnlab.init.INITIALIZERS` overwrites ``W_hh`` with ``init_scale`` times that
-    scheme, drawn from a generator seeded with ``init_seed`` (the global RNG when ``None``).
+    ``cell`` is any cell object of the course (:data:`CELLS`, or your own with the same
+    interface); the model keeps the cell's initialisation. ``head`` is ``"last"`` (read the
+    last state, ``(B, O)``) or ``"all"`` (every step, ``(B, T, O)``).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, output_size: int, *,
-                 cell: str = "rnn", head: str = "last", init: str | None = None,
-                 init_scale: float = 1.0, init_seed: int | None = None, **cell_kwargs):
+    def __init__(self, cell: nn.Module, output_size: int, *, head: str = "last"):
         super().__init__()
+        self.layer = RecurrentLayer(cell)
         check_int(output_size, "output_size", minimum=1)
         self.head = check_choice(head, "head", ["last", "all"])
-        init_scale = check_float(init_scale, "init_scale", minimum=0.0)
-        if init is not None:
-            check_choice(init, "init", list(INITIALIZERS))
-            if cell not in ("rnn", "rnn_ln", "rnn_bn"):
-                raise ValueError(f"init={init!r} sets W_hh, which cell {cell!r} does not have; "
-                                 "use a vanilla or normalised cell (rnn, rnn_ln, rnn_bn)")
-        elif init_scale != 1.0:
-            raise ValueError(f"init_scale={init_scale} needs an init scheme, got init=None")
-        self.layer = RecurrentLayer(make_cell(cell, input_size, hidden_size, **cell_kwargs))
-        self.readout = nn.Linear(hidden_size, output_size)
-        if init is not None:
-            gen = None if init_seed is None else make_generator(init_seed)
-            init_recurrent_(self.cell, init, scale=init_scale, generator=gen)
+        self.readout = nn.Linear(cell.hidden_size, output_size)
 
     @property
     def cell(self) -> nn.Module:

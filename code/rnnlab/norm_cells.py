@@ -1,9 +1,9 @@
 """Normalised vanilla recurrent cells (chapter 5).
 
 Two cells with the interface of :class:`rnnlab.cells.RNNCell` (``cell(x_t, h_prev) -> h``,
-``init_state``, ``hidden``, parameters ``W_xh``, ``W_hh``, ``b_h``);
-``SequenceModel(..., cell="rnn_ln")`` and ``cell="rnn_bn"`` build them
-(:data:`rnnlab.models.CELLS`):
+``init_state``, ``hidden``, parameters ``W_xh``, ``W_hh``, ``b_h``); a model takes them as any
+cell, ``SequenceModel(LayerNormRNNCell(D, H), O)``, and :func:`rnnlab.models.make_cell` builds
+them by the names ``"rnn_ln"`` and ``"rnn_bn"``:
 
 * :class:`LayerNormRNNCell` (``"rnn_ln"``, Ba et al. 2016): the summed input
   ``a_t = W_xh x_t + W_hh h_prev`` is normalised over its ``H`` units, *per example*:

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._validate import check_ids, check_instance, check_int, describe
-from .fused import make_rnn
+from .models import make_rnn
 from .text import Vocab
 
 __all__ = ["italian_number", "PAD", "BOS", "EOS", "digit_vocab", "encode_batch", "Seq2Seq",

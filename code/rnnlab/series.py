@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from ._validate import check_float, check_int, check_tensor
-from .fused import make_rnn
+from .models import make_rnn
 from .runtime import make_generator
 
 __all__ = ["make_series", "make_windows", "naive_forecast", "seasonal_naive_forecast",
