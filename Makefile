@@ -4,13 +4,16 @@
 #   make test     ruff, unit tests, notebook hygiene, nbval over every chapter, student edition,
 #                 browser test (pytest -m 'not slow' runs the fast tests alone, in seconds)
 #   make student  the student edition (solutions removed) into student/
-#   make lab      JupyterLab on chapters/ (installs JupyterLab into .venv on first use)
+#   make learner  the learner edition into learner/: CommonMark text with the book's numbers, no
+#                 solutions, claim cells folded, checks that report (numbers from _build)
+#   make lab      JupyterLab on the learner edition, learner/ (installs JupyterLab on first use)
+#   make lab-authors  JupyterLab on chapters/, solutions and MyST source (authors, instructors)
 #   make pdf      the book as one PDF, _build/latex/book.pdf, through LaTeX (needs TeX Live: README)
 #   make strip    remove outputs and execution counts from the chapter notebooks
 #   make timings  measure each chapter's run time into chapters/timings.json
 #   make assignments  the nbgrader course into nbgrader/, one assignment per chapter, released
 #                 (installs nbgrader into .venv on first use; see the instructors' guide)
-#   make clean    remove builds, caches and the student edition (keeps .venv)
+#   make clean    remove builds, caches and the student and learner editions (keeps .venv)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -58,9 +61,22 @@ pdf: book
 student: $(STAMP)
 	$(BIN)/python -m rnncourse.student student
 
-lab: $(STAMP)
-	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || \
+# The learner edition takes its numbers (figures, equations, exercises, citations) from the
+# book's build; without one, `make book` makes it first. After a chapter changes, rebuild the
+# book (make book) so that the numbers follow.
+.PHONY: learner lab-authors
+learner: $(STAMP)
+	@test -f _build/.doctrees/environment.pickle || $(MAKE) book
+	$(BIN)/python -m rnncourse.learner learner
+
+LAB_INSTALL = @$(BIN)/python -c "import jupyterlab" 2>/dev/null || \
 	  $(BIN)/python -m pip install --quiet -r requirements-lab.txt -c <(grep '==' requirements.txt)
+lab: learner
+	$(LAB_INSTALL)
+	$(BIN)/jupyter lab $(LAB_FLAGS) learner/
+
+lab-authors: $(STAMP)
+	$(LAB_INSTALL)
 	$(BIN)/jupyter lab $(LAB_FLAGS) chapters/
 
 strip: $(STAMP)
@@ -80,5 +96,5 @@ assignments: $(STAMP)
 	$(BIN)/python -m rnncourse.assignments nbgrader --release $(ASSIGNMENTS_FLAGS)
 
 clean:
-	rm -rf _build student .pytest_cache
+	rm -rf _build student learner .pytest_cache
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
