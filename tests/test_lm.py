@@ -26,9 +26,9 @@ def test_charlm_shapes_and_state(subtests):
 
 
 def test_charlm_bad_inputs():
-    with pytest.raises(TypeError, match="integer character ids"):
+    with pytest.raises(TypeError, match="x must hold integer ids"):
         _tiny()(torch.rand(2, 3))
-    with pytest.raises(ValueError, match="2 dimensions"):
+    with pytest.raises(ValueError, match=r"x must be two-dimensional \(B, T\)"):
         _tiny()(torch.zeros(3, dtype=torch.long))
     with pytest.raises(ValueError, match="vocab_size"):
         lm.CharLM(1, 4)

@@ -123,7 +123,7 @@ def test_bad_inputs():
     with pytest.raises(TypeError, match="task must be a task function"):
         tasks.batches("adding", 4, 10)
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
-        tasks.batches(tasks.adding_problem, 0, 10)
+        tasks.batches(tasks.adding_problem, 0, 10)(0)         # checked by the task itself
 
 
 def test_bag_of_symbols_ignores_order():

@@ -149,8 +149,7 @@ class AttentionSeq2Seq(AlignedSeq2Seq):
                  embedding_size: int = 16, attention_size: int | None = None):
         super().__init__(src_vocab_size, tgt_vocab_size, hidden_size,
                          embedding_size=embedding_size)
-        A = hidden_size if attention_size is None else check_int(attention_size,
-                                                                 "attention_size", minimum=1)
+        A = hidden_size if attention_size is None else attention_size   # AdditiveAttention checks
         self.decoder = nn.LSTMCell(embedding_size + hidden_size, hidden_size)
         self.attention = AdditiveAttention(hidden_size, hidden_size, A)
         self.head = nn.Linear(2 * hidden_size, tgt_vocab_size)      # reads [s_j, c_j]

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from ._validate import check_float, check_ids, check_instance, check_int, check_tensor, describe
+from ._validate import check_float, check_ids, check_instance, check_int, check_tensor
 from .memory import detach_state
 from .models import make_rnn
 from .text import ContiguousBatches, Vocab, opener_distances
@@ -54,9 +54,7 @@ class CharLM(nn.Module):
                     getattr(self.rnn, f"bias_hh_l{k}")[H:2 * H] = 0.0
 
     def forward(self, x: torch.Tensor, state=None):
-        check_tensor(x, "x", ndim=2, floating=False)
-        if x.is_floating_point():
-            raise TypeError(f"x must hold integer character ids (B, T), got {describe(x)}")
+        x = check_ids(x, "x", ndim=2)              # (B, T) integer character ids
         e = self.embed(x)                          # (B, T, E)
         outputs, state = self.rnn(e, state)        # (B, T, H)
         return self.head(outputs), state           # (B, T, V)

@@ -146,9 +146,7 @@ def accuracy(scores: torch.Tensor, y: torch.Tensor) -> float:
 
 def batches(task, batch_size: int, length: int, *, seed: int = 0):
     """A ``batch_fn(step)`` for :func:`rnnlab.train.fit` that draws fresh batches of ``task``
-    from one generator seeded with ``seed``."""
+    from one generator seeded with ``seed``; ``task`` checks ``batch_size`` and ``length``."""
     check_instance(task, "task", Callable, "a task function such as adding_problem")
-    check_int(batch_size, "batch_size", minimum=1)
-    check_int(length, "length", minimum=1)
     g = make_generator(seed)
     return lambda step: task(batch_size, length, generator=g)
