@@ -23,7 +23,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._validate import check_choice, check_int, check_state, check_tensor
+from ._validate import check_choice, check_int, check_state, check_steps, check_tensor
 from .cells import RNNCell
 from .gated import GRUCell, LSTMCell
 from .norm_cells import BatchNormRNNCell, LayerNormRNNCell
@@ -82,9 +82,7 @@ class RecurrentLayer(nn.Module):
         self.cell = cell
 
     def forward(self, x: torch.Tensor, state=None):
-        check_tensor(x, "x", shape=("B", "T", self.cell.input_size))
-        if x.shape[1] == 0:
-            raise ValueError(f"x must have at least one time step, got {tuple(x.shape)}")
+        check_steps(check_tensor(x, "x", shape=("B", "T", self.cell.input_size)), "x")
         if state is None:
             state = self.cell.init_state(x.shape[0], device=x.device, dtype=x.dtype)
         check_state(state, "state", x.shape[0], self.cell.hidden_size)
