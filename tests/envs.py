@@ -140,6 +140,7 @@ def installed(python: Path) -> dict[str, str]:
 
 def working_tree_copy(dest: Path) -> Path:
     """What ``pip install <clone>`` needs of this working tree, copied to ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, dest / name)
     shutil.copytree(ROOT / "code", dest / "code",

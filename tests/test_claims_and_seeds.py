@@ -1,5 +1,7 @@
 """Unit tests of rnnlab.claims (asserted statements of the book) and rnnlab.seeds (spreads)."""
 import json
+import logging
+import os
 
 import numpy as np
 import pytest
@@ -50,18 +52,36 @@ def test_a_machine_fact_is_reported_and_never_fails(capsys):
     assert out[1] == "DOES NOT HOLD on this machine: the GRU step is slower: 0.9 > 1"
 
 
-def test_claims_are_logged_as_json_lines_when_asked(tmp_path, monkeypatch):
+def test_claims_are_logging_records_and_log_to_keeps_them_as_json_lines(tmp_path, caplog,
+                                                                        capsys):
+    """Each claim is a record of the logger rnnlab.claims with its fields; nothing reaches a
+    file or the screen beyond the printed line until log_to adds its handler."""
+    with caplog.at_level(logging.INFO, logger="rnnlab.claims"):
+        claims.less("small", 1.0, 4.0)
+    assert [r.claim for r in caplog.records] == [{"claim": "small", "kind": "less", "ok": True,
+                                                  "value": 1.0, "threshold": 4.0,
+                                                  "headroom": 0.75}]
+    capsys.readouterr()
     log = tmp_path / "claims.jsonl"
-    monkeypatch.setenv(claims.LOG_ENV, str(log))
-    claims.less("small", 1.0, 4.0)
-    claims.between("inside", 5.0, 0.0, 10.0)
-    with pytest.raises(claims.ClaimFailed):
-        claims.greater("big", 1.0, 2.0)
+    claims.log_to(log, source="01_x.ipynb")
+    handler = claims.log_to(log, source="01_x.ipynb")   # the same file again: replaced
+    try:
+        claims.less("small", 1.0, 4.0)
+        claims.between("inside", 5.0, 0.0, 10.0)
+        with pytest.raises(claims.ClaimFailed):
+            claims.greater("big", 1.0, 2.0)
+    finally:
+        claims.LOGGER.removeHandler(handler)
+        handler.close()
+    claims.less("after", 1.0, 4.0)                       # no handler any more: not written
+    assert capsys.readouterr().err == ""
     lines = [json.loads(line) for line in log.read_text().splitlines()]
-    assert [(d["claim"], d["kind"], d["ok"]) for d in lines] == [
-        ("small", "less", True), ("inside", "between", True), ("big", "greater", False)]
+    assert [(d["claim"], d["kind"], d["ok"], d["source"]) for d in lines] == [
+        ("small", "less", True, "01_x.ipynb"), ("inside", "between", True, "01_x.ipynb"),
+        ("big", "greater", False, "01_x.ipynb")]
     assert lines[0]["headroom"] == pytest.approx(0.75) and lines[1]["threshold"] == [0.0, 10.0]
-    assert lines[1]["headroom"] == pytest.approx(0.5) and all(d["pid"] > 0 for d in lines)
+    assert lines[1]["headroom"] == pytest.approx(0.5) and lines[2]["value"] == 1.0
+    assert all(d["pid"] == os.getpid() for d in lines)
 
 
 # (what is wrong, the call, the error and what it says)

@@ -8,7 +8,9 @@ pins; the install cell of :mod:`rnncourse.colab` is written idempotently, follow
 Slow tests (marker ``slow``), with the offline environments of tests/envs.py, each built by
 ONE pip call from the machine's local package sources only:
 
-* ``pip install`` of a clone resolves rnnlab and its four dependencies alone.
+* ``pip install`` of a clone resolves rnnlab and its four dependencies alone, and the wheel it
+  builds holds rnnlab with rnnlab.checks and nothing of the tooling (rnncourse, which has its
+  own project, ``code/pyproject.toml``, installed editable into ``.venv`` by requirements.txt).
 * **hosted notebook**: only what Colab preinstalls that the course needs (torch, NumPy,
   Matplotlib, ipykernel, tqdm, at the exact pins of ``requirements.txt``) and no ``rnnlab``.
   The chapters' install cell must install it (here from a copy of this working tree named by
@@ -36,6 +38,7 @@ import ast
 import json
 import os
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -208,6 +211,26 @@ def test_install_cell_installs_only_where_rnnlab_is_missing(tmp_path):
     assert bare.returncode != 0 and "CalledProcessError" in bare.stderr, bare.stderr[-800:]
 
 
+def test_the_tooling_finds_the_repository_from_the_working_directory_or_itself(
+        tmp_path, monkeypatch):
+    """rnncourse looks for _config.yml upward from the current directory, then from its own
+    module (in a clone); elsewhere it says where it looked and what to do."""
+    from rnncourse.repo import RepositoryNotFound, find_root
+
+    monkeypatch.chdir(ROOT / "chapters")
+    assert find_root() == ROOT
+    monkeypatch.chdir(tmp_path)
+    assert find_root() == ROOT                              # from the module, in this clone
+    (tmp_path / "_config.yml").write_text("title: another book\n")
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path / "sub")
+    assert find_root() == tmp_path                          # the working directory comes first
+    bare = Path(os.sep).joinpath(*tmp_path.parts[1:2])       # e.g. /tmp: no book above it
+    if not any((f / "_config.yml").is_file() for f in [bare, *bare.parents]):
+        with pytest.raises(RepositoryNotFound, match="runs in a clone of its repository"):
+            find_root(bare)
+
+
 # ------------------------------------------------------------------------ slow tests
 @pytest.mark.slow
 def test_package_installs_on_its_own(tmp_path):
@@ -229,11 +252,36 @@ def test_package_installs_on_its_own(tmp_path):
 
 
 @pytest.mark.slow
-def test_install_cell_gives_a_hosted_notebook_rnnlab_and_changes_nothing_else():
+def test_the_wheel_holds_rnnlab_with_its_checks_and_not_the_tooling(tmp_path):
+    """The wheel that ``pip install`` of a clone or of the git URL (the install cell) builds:
+    rnnlab with rnnlab.checks, every source file of code/rnnlab, and nothing of rnncourse."""
+    try:
+        pip_env = {**os.environ, **offline_pip_env()}
+    except EnvironmentUnavailable as exc:
+        unavailable(str(exc))
+    clone = working_tree_copy(tmp_path / "clone")
+    done = capture([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir",
+                    tmp_path / "wheels", clone], env=pip_env, timeout=900)
+    if done.returncode != 0:
+        unavailable(f"pip could not build the wheel from local sources:\n{done.stderr[-1500:]}")
+    [wheel] = (tmp_path / "wheels").glob("rnnlab-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert not [n for n in names if "rnncourse" in n], "the wheel holds the tooling"
+    assert {n.split("/")[0] for n in names} == {"rnnlab", wheel.name.split("-py")[0]
+                                                + ".dist-info"}, names
+    sources = {p.relative_to(ROOT / "code").as_posix()
+               for p in (ROOT / "code" / "rnnlab").rglob("*.py")}
+    assert sources == {n for n in names if n.endswith(".py")}, "not every file of rnnlab"
+    assert "rnnlab/checks/_core.py" in names
+
+
+@pytest.mark.slow
+def test_install_cell_gives_a_hosted_notebook_rnnlab_and_changes_nothing_else(run_id):
     """The hosted environment that nbval runs the chapters in (conftest.py): the install cell
     installed this working tree's rnnlab there, and nothing else changed."""
     try:
-        record = hosted_kernel(os.environ.get("RNNLAB_TEST_RUN", "tests"))
+        record = hosted_kernel(run_id)   # the run's environment, which nbval uses too
     except EnvironmentUnavailable as exc:
         unavailable(str(exc))
     exact, before, after = pins(), record["before"], record["after"]
@@ -244,6 +292,8 @@ def test_install_cell_gives_a_hosted_notebook_rnnlab_and_changes_nothing_else():
     python = Path(record["python"])
     done = capture([python, "-c", "import rnnlab; print(rnnlab.__file__)"], cwd=ROOT / "chapters")
     assert done.returncode == 0, done.stderr
+    tooling = capture([python, "-c", "import rnncourse"], cwd=ROOT / "chapters")
+    assert "No module named 'rnncourse'" in tooling.stderr, "the install cell installed the tooling"
     where = Path(done.stdout.strip()).resolve()
     assert where.is_relative_to(python.parent.parent), f"rnnlab imported from {where}"
     copied = sorted(p.relative_to(ROOT / "code" / "rnnlab").as_posix()

@@ -1,6 +1,8 @@
 """rnncourse: the course's own tooling, kept apart from the package learners import (rnnlab).
 
-Instructors and maintainers use it; no chapter imports it.
+Instructors and maintainers use it; no chapter imports it. It is a project of its own
+(``code/pyproject.toml``, installed editable into the repository's ``.venv``), not part of the
+``rnnlab`` wheel, and runs from a clone: :func:`rnncourse.repo.find_root` finds the repository.
 
 * :mod:`rnncourse.notebooks`: read, strip and inspect chapter notebooks (exercises, solutions,
   starters, checks); ``python -m rnncourse.notebooks strip chapters/*.ipynb``.
@@ -14,6 +16,7 @@ Instructors and maintainers use it; no chapter imports it.
 * :mod:`rnncourse.timing`: measured run time of each chapter; ``python -m rnncourse.timing``.
 * :mod:`rnncourse.margins`: how close each claim comes to failing over many executions;
   ``python -m rnncourse.margins run|report``.
+* :mod:`rnncourse.repo`: where the repository is (the folder holding ``_config.yml``).
 * :mod:`rnncourse.latex_labels`: a Sphinx extension (``_config.yml``) so that the PDF's links to
   an exercise from another page land on it.
 """

@@ -18,6 +18,9 @@ report a failure (``make book`` and the browser test both call it).
   BLAS/OpenMP thread), exactly as MyST-NB would (same cell timeout, the notebook's folder as
   working directory) and stores them in the cache, which the build then reads. A notebook that
   fails there is not stored: the build executes it again and reports it in its log.
+* ``--claims-log LOG`` (``build(claims_log=)``): the kernels of that first execution append
+  every claim to ``LOG`` (:func:`rnncourse.margins.kernel_arguments`), for
+  ``python -m rnncourse.margins report``; notebooks read from the cache run no claim.
 
 When the build fails, :func:`failure_summary` pulls out of its long log which notebooks
 failed, the failing cell's last lines and the exception; a claim of the book names itself in
@@ -36,20 +39,19 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from rnnlab.claims import SOURCE_ENV
+from .repo import find_root
 
-__all__ = ["ROOT", "BUILD", "HASH_FILE", "COMMAND", "rnnlab_hash", "toc_entries", "toc_notebooks",
+__all__ = ["HASH_FILE", "COMMAND", "rnnlab_hash", "toc_entries", "toc_notebooks",
            "prefill_cache", "build", "failure_summary", "main"]
 
-ROOT = Path(__file__).resolve().parents[2]
-BUILD = ROOT / "_build"
-HASH_FILE = BUILD / ".rnnlab-hash"
+#: Where a successful build leaves the hash of rnnlab it built with, under the repository.
+HASH_FILE = Path("_build") / ".rnnlab-hash"
 COMMAND = ["build", ".", "--all", "-W", "-n", "--keep-going"]
 
 
-def rnnlab_hash(root: Path = ROOT) -> str:
+def rnnlab_hash(root: Path | None = None) -> str:
     """A short hash of the package's Python sources, in C-locale path order."""
-    pkg = Path(root) / "code" / "rnnlab"
+    pkg = Path(root or find_root()) / "code" / "rnnlab"
     files = sorted(pkg.rglob("*.py"), key=lambda p: p.relative_to(pkg).as_posix().encode())
     digest = hashlib.sha256()
     for path in files:
@@ -69,11 +71,11 @@ def _execute_config(root: Path) -> dict:
     return config.get("execute") or {}
 
 
-def toc_entries(root: Path = ROOT) -> list[str]:
+def toc_entries(root: Path | None = None) -> list[str]:
     """Every page of ``_toc.yml``, root first, in its order, as written there (no suffix)."""
     import yaml
 
-    toc = yaml.safe_load((Path(root) / "_toc.yml").read_text())
+    toc = yaml.safe_load((Path(root or find_root()) / "_toc.yml").read_text())
     entries = [toc["root"]]
 
     def walk(node):
@@ -90,9 +92,9 @@ def toc_entries(root: Path = ROOT) -> list[str]:
     return list(dict.fromkeys(str(Path(e).with_suffix("")) for e in entries))
 
 
-def toc_notebooks(root: Path = ROOT) -> list[Path]:
+def toc_notebooks(root: Path | None = None) -> list[Path]:
     """The ``.ipynb`` files that ``_toc.yml`` lists, in its order, less ``exclude_patterns``."""
-    root = Path(root)
+    root = Path(root or find_root())
     excluded = _execute_config(root).get("exclude_patterns") or []
     paths = [root / f"{e}.ipynb" for e in toc_entries(root)]
     return [p for p in paths if p.is_file() and not any(
@@ -102,32 +104,38 @@ def toc_notebooks(root: Path = ROOT) -> list[Path]:
 _THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _execute_one(path: str, timeout: int, env: dict) -> tuple[str, str | None, float]:
+def _execute_one(path: str, timeout: int, env: dict,
+                 claims_log: str | None = None) -> tuple[str, str | None, float]:
     """Execute one notebook as MyST-NB does (in a worker process); its executed JSON, or None
-    when it failed, and the seconds it took."""
+    when it failed, and the seconds it took. With ``claims_log``, its claims go there."""
     import nbformat
     from jupyter_cache.executors.utils import single_nb_execution
 
+    from .margins import kernel_arguments
+
     os.environ.clear()
-    os.environ.update(env, **{SOURCE_ENV: Path(path).name})
+    os.environ.update(env)
     devnull = os.open(os.devnull, os.O_WRONLY)   # the kernels' start-up chatter; a failure is
     os.dup2(devnull, 2)                          # reported by the build, which runs it again
     nb = nbformat.read(path, as_version=4)
+    extra = {"extra_arguments": kernel_arguments(claims_log, Path(path).name)} if claims_log \
+        else {}
     result = single_nb_execution(nb, cwd=str(Path(path).parent), timeout=timeout,
-                                 allow_errors=False, meta_override=True)
+                                 allow_errors=False, meta_override=True, **extra)
     return path, None if result.err else nbformat.writes(nb), result.time
 
 
-def prefill_cache(root: Path = ROOT, *, workers: int | None = None,
-                  env: dict | None = None) -> dict[str, float | None]:
+def prefill_cache(root: Path | None = None, *, workers: int | None = None,
+                  env: dict | None = None, claims_log=None) -> dict[str, float | None]:
     """Execute the book's notebooks that the execution cache lacks, ``workers`` at a time, and
     store them there; ``{notebook: seconds, or None when it failed}``. Does nothing unless
-    ``_config.yml`` sets ``execute_notebooks: cache``."""
+    ``_config.yml`` sets ``execute_notebooks: cache``. With ``claims_log``, the claims of
+    those executions are appended to that file."""
     import nbformat
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
-    root = Path(root)
+    root = Path(root or find_root())
     config = _execute_config(root)
     if config.get("execute_notebooks") != "cache":
         return {}
@@ -147,8 +155,10 @@ def prefill_cache(root: Path = ROOT, *, workers: int | None = None,
     times: dict[str, float | None] = {}
     with ProcessPoolExecutor(max_workers=min(workers, len(todo)),
                              mp_context=multiprocessing.get_context("spawn")) as pool:
+        log = str(Path(claims_log).resolve()) if claims_log else None
         for path, executed, seconds in pool.map(_execute_one, map(str, todo),
-                                                [timeout] * len(todo), [kernel_env] * len(todo)):
+                                                [timeout] * len(todo), [kernel_env] * len(todo),
+                                                [log] * len(todo)):
             times[path] = None if executed is None else seconds
             if executed is not None:
                 cache.cache_notebook_bundle(
@@ -158,18 +168,19 @@ def prefill_cache(root: Path = ROOT, *, workers: int | None = None,
     return times
 
 
-def build(root: Path = ROOT, *, timeout: int = 3600,
-          workers: int | None = None) -> subprocess.CompletedProcess:
-    """Build the book in ``root`` as described above; return the finished process (its
-    ``stdout`` holds the whole log, stderr merged)."""
-    root = Path(root)
-    hash_file = root / "_build" / ".rnnlab-hash"
+def build(root: Path | None = None, *, timeout: int = 3600, workers: int | None = None,
+          claims_log=None) -> subprocess.CompletedProcess:
+    """Build the book in ``root`` (default: the repository, :func:`rnncourse.repo.find_root`)
+    as described above; return the finished process (its ``stdout`` holds the whole log,
+    stderr merged)."""
+    root = Path(root or find_root())
+    hash_file = root / HASH_FILE
     digest = rnnlab_hash(root)
     if not hash_file.exists() or hash_file.read_text().strip() != digest:
         shutil.rmtree(root / "_build" / ".jupyter_cache", ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env["RNNLAB_CHECKS_STRICT"] = "1"
-    times = prefill_cache(root, workers=workers, env=env)
+    times = prefill_cache(root, workers=workers, env=env, claims_log=claims_log)
     if times:
         print("executed before the build, into the cache: " + ", ".join(
             f"{Path(p).stem} {'failed' if t is None else f'{t:.0f} s'}" for p, t in times.items()),
@@ -209,13 +220,21 @@ def failure_summary(log: str, *, lines: int = 40) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    done = build()
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m rnncourse.book",
+                                     description="build the HTML book into _build/html")
+    parser.add_argument("--claims-log", type=Path, default=None, metavar="LOG",
+                        help="append the claims of the notebooks executed here to LOG")
+    args = parser.parse_args(argv)
+    root = find_root()
+    done = build(root, claims_log=args.claims_log)
     print(done.stdout[-4000:] if done.returncode == 0 else "")
     if done.returncode != 0:
         print("the book build failed (jupyter-book " + " ".join(COMMAND) + "):\n"
               + failure_summary(done.stdout), file=sys.stderr)
         return 1
-    print(f"built {BUILD / 'html' / 'index.html'}")
+    print(f"built {root / '_build' / 'html' / 'index.html'}")
     return 0
 
 

@@ -28,8 +28,9 @@ import re
 from pathlib import Path
 
 from . import notebooks as nbt
+from .repo import find_root
 
-__all__ = ["ENV_VAR", "CELL_ID", "HEADER", "ROOT", "install_source", "cell_source",
+__all__ = ["ENV_VAR", "CELL_ID", "HEADER", "install_source", "cell_source",
            "install_cell", "is_install_cell", "with_install_cell", "insert", "check", "main"]
 
 #: The environment variable that points the install at another source (tests, a local clone).
@@ -38,8 +39,6 @@ ENV_VAR = "RNNLAB_INSTALL_SOURCE"
 CELL_ID = "install-rnnlab"
 #: The first line of the cell: how the command recognises a copy to refresh.
 HEADER = "# Installs the course's package rnnlab where it is missing (Colab, other hosted"
-#: The repository root (the folder holding ``_config.yml``).
-ROOT = Path(__file__).resolve().parents[2]
 
 _URL = re.compile(r"^https://[\w.-]+(/[\w.-]+)+/?$")
 _BRANCH = re.compile(r"^[\w][\w./-]*$")
@@ -49,7 +48,7 @@ def install_source(config=None) -> str:
     """The pip requirement of the repository in ``_config.yml``: ``git+URL@BRANCH``."""
     import yaml
 
-    path = Path(config) if config is not None else ROOT / "_config.yml"
+    path = Path(config) if config is not None else find_root() / "_config.yml"
     repo = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("repository") or {}
     url, branch = str(repo.get("url", "")).strip(), str(repo.get("branch", "main")).strip()
     if not _URL.match(url):

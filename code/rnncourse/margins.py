@@ -1,10 +1,13 @@
 """How close each claim of the book comes to failing, over many executions (issue: claims that
 hold on any machine and any seed).
 
-Every claim of a chapter (:mod:`rnnlab.claims`) appends one JSON line to the file named by
-``RNNLAB_CLAIMS_LOG`` when that variable is set, with its value, threshold and *headroom*, the
-notebook it ran in (``RNNLAB_CLAIMS_SOURCE``) and the kernel's process id. This module runs the
-chapters in the ways they are really run and reports, for every claim, its smallest headroom:
+Every claim of a chapter (:mod:`rnnlab.claims`) is a logging record; in a kernel where
+:func:`rnnlab.claims.log_to` was called, each is appended to a file as one JSON line with its
+value, threshold and *headroom*, the notebook it ran in and the kernel's process id.
+:func:`claims_log_code` is that call, as the tools run it in a kernel before the notebook's
+first cell (:func:`rnncourse.timing.run_notebook` with ``claims_log=``, nbval with pytest's
+``--claims-log``). This module runs the chapters in the ways they are really run and reports,
+for every claim, its smallest headroom:
 
 ``python -m rnncourse.margins run OUT_DIR [--ways plain,threads2,busy] [--repeat 1] [NB ...]``
     executes each chapter in a fresh kernel, once per way and repeat: ``plain`` (as a learner
@@ -12,14 +15,14 @@ chapters in the ways they are really run and reports, for every claim, its small
     into 2, with ``OMP_NUM_THREADS=2``), ``busy`` (a CPU-bound process on the other core);
     one log per way in ``OUT_DIR``.
 ``python -m rnncourse.margins report LOG ...``
-    reads logs of any execution (these, nbval under ``make test``, a book build: run them with
-    ``RNNLAB_CLAIMS_LOG`` set) and prints, per chapter, the claims sorted by their smallest
-    headroom, and the chapter's smallest headroom over all measured claims (exact facts and
-    facts about the machine excluded).
+    reads logs of any execution (these; nbval: ``pytest --claims-log LOG``, or
+    ``make test CLAIMS_LOG=LOG``; the book build: ``python -m rnncourse.book --claims-log LOG``)
+    and prints, per chapter, the claims sorted by their smallest headroom, and the chapter's
+    smallest headroom over all measured claims (exact facts and facts about the machine
+    excluded).
 
-A log line whose notebook is unknown (a kernel started without ``RNNLAB_CLAIMS_SOURCE``, such
-as the student edition's or nbgrader's in ``make test``) is assigned to the notebook whose
-claims it shares, by claim text.
+A log line whose notebook is unknown (a ``source`` of None: a kernel where ``log_to`` was called
+without one) is assigned to the notebook whose claims it shares, by claim text.
 """
 from __future__ import annotations
 
@@ -33,13 +36,26 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
-from rnnlab.claims import SOURCE_ENV
-
 from .notebooks import CHAPTER_GLOB
 
-__all__ = ["WAYS", "read_logs", "assign_sources", "smallest_headroom", "report", "run", "main"]
+__all__ = ["WAYS", "claims_log_code", "kernel_arguments", "read_logs", "assign_sources",
+           "smallest_headroom", "report", "run", "main"]
 
 WAYS = ("plain", "threads2", "busy")
+
+
+def claims_log_code(log, source: str | None) -> str:
+    """The line of code that makes a kernel append every claim to the file ``log`` (made
+    absolute), naming the notebook ``source``; it leaves no name behind in the kernel. One line,
+    so that it also serves as IPython's ``--IPKernelApp.exec_lines`` (:func:`kernel_arguments`)."""
+    return (f"from rnnlab import claims as _claims; _claims.log_to("
+            f"{str(Path(log).resolve())!r}, source={source!r}); del _claims")
+
+
+def kernel_arguments(log, source: str | None) -> list[str]:
+    """Arguments of ``ipykernel_launcher`` that run :func:`claims_log_code` as the kernel
+    starts, before any cell and outside its history (nbclient's ``extra_arguments``)."""
+    return [f"--IPKernelApp.exec_lines={claims_log_code(log, source)}"]
 
 
 def read_logs(paths) -> list[dict]:
@@ -138,21 +154,20 @@ def run(paths, out_dir, *, ways=WAYS, repeat: int = 1, log=print) -> list[Path]:
         busy = multiprocessing.Process(target=_busy, args=(stop,)) if way == "busy" else None
         if busy:
             busy.start()
-        saved = {k: os.environ.get(k) for k in ("RNNLAB_CLAIMS_LOG", SOURCE_ENV,
-                                                 "OMP_NUM_THREADS")}
+        saved = os.environ.get("OMP_NUM_THREADS")
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 for path in map(Path, paths):
-                    os.environ.update({"RNNLAB_CLAIMS_LOG": str(log_path.resolve()),
-                                       SOURCE_ENV: path.name,
-                                       "OMP_NUM_THREADS": "2" if way == "threads2" else "1"})
+                    os.environ["OMP_NUM_THREADS"] = "2" if way == "threads2" else "1"
                     for k in range(repeat):
                         nb = _variant(path, way, Path(tmp))
-                        seconds = run_notebook(nb)["wall"]
+                        seconds = run_notebook(nb, claims_log=log_path, source=path.name)["wall"]
                         log(f"{way}: {path.name} run {k + 1}/{repeat} in {seconds:.1f} s")
         finally:
-            for key, value in saved.items():
-                os.environ.pop(key, None) if value is None else os.environ.update({key: value})
+            if saved is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = saved
             if busy:
                 stop.set()
                 busy.join()

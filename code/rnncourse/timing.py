@@ -55,9 +55,12 @@ def setup_cell(nb: dict) -> int:
 
 
 def run_notebook(path, *, kernel: str = "python3", timeout: int = 600,
-                 imports_only: bool = False) -> dict:
+                 imports_only: bool = False, claims_log=None, source: str | None = None) -> dict:
     """Execute the notebook at ``path`` in a fresh kernel (in the notebook's folder), start to
-    shutdown; ``imports_only`` runs its code cells up to the setup cell alone. Returns
+    shutdown; ``imports_only`` runs its code cells up to the setup cell alone. With
+    ``claims_log``, the kernel appends every claim to that file, naming the notebook ``source``
+    (default: the file's name): :func:`rnncourse.margins.kernel_arguments` runs the hook as
+    the kernel starts, outside the notebook and its history. Returns
     ``{"wall": seconds, "cpu": CPU seconds of the kernel process and its children}``.
 
     A cell that raises (outside ``raises-exception`` cells) raises ``nbclient``'s
@@ -74,7 +77,12 @@ def run_notebook(path, *, kernel: str = "python3", timeout: int = 600,
     nb = nbformat.read(path, as_version=4)
     if imports_only:
         nb.cells = [c for c in nb.cells[:setup_cell(nb) + 1] if c.cell_type == "code"]
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel,
+    extra = []
+    if claims_log is not None:
+        from .margins import kernel_arguments
+
+        extra = kernel_arguments(claims_log, source or path.name)
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel, extra_arguments=extra,
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     start = time.perf_counter()
     with client.setup_kernel():
@@ -83,6 +91,9 @@ def run_notebook(path, *, kernel: str = "python3", timeout: int = 600,
             client.execute_cell(cell, index)
         t = kernel_process.cpu_times()
         cpu = t.user + t.system + t.children_user + t.children_system
+    if claims_log is not None and not Path(claims_log).is_file():   # log_to creates it at once
+        raise RuntimeError(f"the kernel {kernel!r} did not open the claims log {claims_log} "
+                           "(can it import rnnlab?)")
     return {"wall": time.perf_counter() - start, "cpu": cpu}
 
 

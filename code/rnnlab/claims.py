@@ -23,25 +23,28 @@ whether the statement holds here, and never fails, because on another CPU it may
 :func:`publish` hands a number to the book's results page, which pastes it with MyST-NB's
 ``{glue:text}`` role: the page quotes the chapter's own computation, never a copy of it.
 
-When the environment variable ``RNNLAB_CLAIMS_LOG`` names a file, every claim is also appended
-to it as one JSON line (with the process id, so the lines of one execution can be grouped, and
-the notebook named by ``RNNLAB_CLAIMS_SOURCE`` if any):
-``python -m rnncourse.margins`` collects them over many executions and reports the smallest
-headroom of each claim.
+Every claim is also a record of the standard :mod:`logging` logger ``rnnlab.claims``
+(:data:`LOGGER`), at level INFO, with the claim's fields in its attribute ``claim``. The logger
+has no handler and lets nothing through by default, so a learner sees only the printed line.
+:func:`log_to` is the explicit hook that keeps them: it appends every claim to a file as one
+JSON line (``claim``, ``kind``, ``ok``, ``value``, ``threshold``, ``headroom``, the process id
+``pid``, so the lines of one execution can be grouped, and the notebook ``source``).
+``python -m rnncourse.margins`` runs the chapters with that hook in their kernels and reports the
+smallest headroom of each claim over many executions.
 """
 from __future__ import annotations
 
 import json
+import logging
 import math
 import numbers
 import os
 
 __all__ = ["ClaimFailed", "less", "greater", "between", "holds", "on_this_machine", "publish",
-           "LOG_ENV", "SOURCE_ENV"]
+           "LOGGER", "log_to"]
 
-#: The environment variable that names the file claims are appended to.
-LOG_ENV = "RNNLAB_CLAIMS_LOG"
-SOURCE_ENV = "RNNLAB_CLAIMS_SOURCE"
+#: Where every claim goes as a logging record (no handler unless :func:`log_to` adds one).
+LOGGER = logging.getLogger(__name__)
 
 
 class ClaimFailed(AssertionError):
@@ -68,14 +71,38 @@ def _headroom(distance: float, threshold: float) -> float:
 
 
 def _record(kind: str, text: str, ok: bool, value=None, threshold=None, headroom=None) -> None:
-    path = os.environ.get(LOG_ENV)
-    if not path:
-        return
-    line = {"claim": text, "kind": kind, "ok": ok, "value": value, "threshold": threshold,
-            "headroom": headroom, "pid": os.getpid(),
-            "source": os.environ.get(SOURCE_ENV)}
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(line) + "\n")
+    LOGGER.info("%s: %s", "holds" if ok else "DOES NOT HOLD", text, extra={"claim": {
+        "claim": text, "kind": kind, "ok": ok, "value": value, "threshold": threshold,
+        "headroom": headroom}})
+
+
+class _JsonLines(logging.Formatter):
+    """A claim record as one JSON line, with the process id and the notebook it ran in."""
+
+    def __init__(self, source: str | None):
+        super().__init__()
+        self.source = source
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = getattr(record, "claim", None) or {"claim": record.getMessage()}
+        return json.dumps({**fields, "pid": record.process, "source": self.source})
+
+
+def log_to(path, *, source: str | None = None) -> logging.Handler:
+    """Append every claim from now on to the file ``path``, one JSON line each, naming the
+    notebook ``source``; the handler (``LOGGER.removeHandler(handler); handler.close()`` stops
+    it). A second call for the same file replaces the first, so a claim is written once."""
+    path = os.path.abspath(os.fspath(path))
+    if source is not None and not isinstance(source, str):
+        raise TypeError(f"source must be a str or None, got {type(source).__name__}")
+    for old in [h for h in LOGGER.handlers if getattr(h, "baseFilename", None) == path]:
+        LOGGER.removeHandler(old)
+        old.close()
+    handler = logging.FileHandler(path, mode="a", encoding="utf-8")
+    handler.setFormatter(_JsonLines(source))
+    LOGGER.addHandler(handler)
+    LOGGER.setLevel(logging.INFO)
+    return handler
 
 
 def _compare(kind: str, text: str, value, op: str, threshold, *, fail: bool) -> float:
