@@ -2,7 +2,8 @@
 # (a virtual environment in .venv with the exact pins of requirements.txt) before they run.
 #   make book     build the HTML book into _build/html, executing every notebook (-W: warnings fail)
 #   make test     ruff, unit tests, notebook hygiene, nbval over every chapter, student edition,
-#                 browser test (pytest -m 'not slow' runs the fast tests alone, in seconds)
+#                 browser test
+#   make test-fast  ruff, then the tests not marked slow (unit and hygiene tests: seconds)
 #   make student  the student edition (solutions removed) into student/
 #   make learner  the learner edition into learner/: CommonMark text with the book's numbers, no
 #                 solutions, claim cells folded, checks that report (numbers from _build)
@@ -19,14 +20,17 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PYTEST_FLAGS ?= -n 2 --dist loadfile
+# loadfile: a file's tests, a notebook's cells, stay on one worker; --no-loadscope-reorder:
+# xdist hands out the files in conftest.py's order (the longest first), not by their size
+PYTEST_FLAGS ?= -n 2 --dist loadfile --no-loadscope-reorder
+CLAIMS_LOG ?=   # e.g. make test CLAIMS_LOG=_build/claims.jsonl: every claim nbval runs, as JSON lines
 LAB_FLAGS ?=   # e.g. make lab LAB_FLAGS="--no-browser --port 8899" (add --allow-root in a container)
 
-.PHONY: book test student lab strip timings clean venv
+.PHONY: book test test-fast student lab strip timings clean venv
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml code/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	@touch $(STAMP)
@@ -41,9 +45,16 @@ book: $(STAMP)
 # (it reuses the book that `make book` built, or builds it when a source changed since) on
 # the other (conftest.py orders them).
 THREADS := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+RUFF_PATHS := code tests conftest.py chapters
 test: $(STAMP)
-	$(BIN)/ruff check code tests conftest.py
-	$(THREADS) $(BIN)/python -m pytest $(PYTEST_FLAGS)
+	$(BIN)/ruff check $(RUFF_PATHS)
+	$(THREADS) $(BIN)/python -m pytest $(PYTEST_FLAGS) $(if $(CLAIMS_LOG),--claims-log $(CLAIMS_LOG))
+
+# ruff, and every test that neither executes a notebook nor builds an environment, in one
+# process: what to run after every change.
+test-fast: $(STAMP)
+	$(BIN)/ruff check $(RUFF_PATHS)
+	$(BIN)/python -m pytest -m "not slow" -n 0 -q
 
 # The whole book as one PDF through Jupyter Book's LaTeX builder (XeLaTeX; latex: in
 # _config.yml). After `make book`, so the execution cache it reuses is current; the PDF is then
