@@ -165,8 +165,7 @@ class AttentionSeq2Seq(AlignedSeq2Seq):
         keys_proj = self.attention.project_keys(keys)               # (B, S, A), once
         embedded = self.tgt_embed(tokens_in)                        # (B, T, E), every step
         outputs, weights = [], []
-        for j in range(tokens_in.shape[1]):
-            e_j = embedded[:, j]                                    # (B, E)
+        for j, e_j in enumerate(embedded.unbind(1)):                # (B, E): step j
             if feed_back and j > 0:
                 e_j = self.tgt_embed(self.head(outputs[-1]).argmax(dim=1))   # (B, E)
             c, alpha = self.attention(state[0], keys, mask, keys_proj=keys_proj)  # (B, H), (B, S)
