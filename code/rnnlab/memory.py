@@ -117,6 +117,11 @@ def graph_nodes(tensor: torch.Tensor) -> int:
     """The number of autograd nodes reachable from ``tensor.grad_fn`` (chapters 4 and 7): every
     operation the backward pass from ``tensor`` runs, each counted once."""
     check_tensor(tensor, "tensor", floating=False)
+    return len(_reachable_nodes(tensor))
+
+
+def _reachable_nodes(tensor: torch.Tensor) -> set:
+    """The autograd nodes reachable from ``tensor.grad_fn``, each once."""
     if tensor.grad_fn is None:
         raise ValueError("tensor must be the result of operations recorded by autograd (a "
                          f"grad_fn), got a leaf with requires_grad={tensor.requires_grad}")
@@ -126,7 +131,7 @@ def graph_nodes(tensor: torch.Tensor) -> int:
         if node is not None and node not in seen:
             seen.add(node)
             stack.extend(next_node for next_node, _ in node.next_functions)
-    return len(seen)
+    return seen
 
 
 def backward_entries(tensor: torch.Tensor) -> int:
@@ -139,15 +144,7 @@ def backward_entries(tensor: torch.Tensor) -> int:
     gradients, ``B T^2 D`` entries, where ``x.unbind(1)`` returns ``B T D`` once.
     """
     check_tensor(tensor, "tensor")
-    if tensor.grad_fn is None:
-        raise ValueError("tensor must be the result of operations recorded by autograd (a "
-                         f"grad_fn), got a leaf with requires_grad={tensor.requires_grad}")
-    nodes, stack = set(), [tensor.grad_fn]
-    while stack:
-        node = stack.pop()
-        if node is not None and node not in nodes:
-            nodes.add(node)
-            stack.extend(next_node for next_node, _ in node.next_functions)
+    nodes = _reachable_nodes(tensor)
     leaves = [node.variable for node in nodes if hasattr(node, "variable")]  # AccumulateGrad
     entries = []
 
