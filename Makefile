@@ -59,6 +59,8 @@ test-fast: $(STAMP)
 # The whole book as one PDF through Jupyter Book's LaTeX builder (XeLaTeX; latex: in
 # _config.yml). After `make book`, so the execution cache it reuses is current; the PDF is then
 # copied beside the HTML pages, where _static/pdf-download.js offers it in the download button.
+# Last, what a reader would meet, counted in XeLaTeX's log of the final pass: pages, boxes too
+# wide or too high, links to nowhere, lines wrapped with a continuation mark (rnnbook.sty).
 # Not part of CI (README, "The book as a PDF").
 TEX_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
                 texlive-xetex fonts-freefont-otf
@@ -68,6 +70,10 @@ pdf: book
 	  TeX Live: sudo apt-get install --no-install-recommends $(TEX_PACKAGES)"; exit 1; }
 	env -u MPLBACKEND $(BIN)/jupyter-book build . --builder pdflatex -W -n --keep-going
 	cp _build/latex/book.pdf _build/html/book.pdf
+	@log=_build/latex/book.log; n() { grep -c "$$1" $$log; }; echo "book.pdf: $$(grep -o \
+	  'Output written on book.pdf ([0-9]* pages' $$log | grep -o '[0-9]* pages'), $$(n \
+	  '^Overfull') overfull boxes, $$(n undefined) undefined references; continued: $$(n \
+	  'rnnbook: code line') code lines, $$(n 'rnnbook: output line') output lines"
 
 student: $(STAMP)
 	$(BIN)/python -m rnncourse.student student
