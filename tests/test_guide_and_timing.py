@@ -40,10 +40,10 @@ def test_chapter_gives_the_guide_what_it_reads(subtests):
 # -- the instructors' guide ------------------------------------------------------------------
 
 def run_guide(chapters: Path) -> list[str]:
-    """Execute chapters/instructors.md (a MyST notebook) in ``chapters``; the Markdown it shows."""
+    """Execute ``chapters``/instructors.md (a MyST notebook) there; the Markdown it shows."""
     from myst_nb.core.read import read_myst_markdown_notebook
 
-    guide = read_myst_markdown_notebook((ROOT / "chapters" / "instructors.md").read_text())
+    guide = read_myst_markdown_notebook((chapters / "instructors.md").read_text())
     node = execute(guide, chapters)
     return ["".join(o.get("data", {}).get("text/markdown", "")) + "".join(o.get("text", ""))
             for c in node.cells if c.cell_type == "code" for o in c.outputs
@@ -56,10 +56,14 @@ def test_guide_tabulates_a_synthetic_chapter(tmp_path):
     nb = synthetic()
     nb["cells"][0]["source"] += "\n\nYou will learn to:\n\n- square a number"
     write_source(src, nb)
-    shutil.copy(ROOT / "chapters" / "instructors.md", src)
+    guide = (ROOT / "chapters" / "instructors.md").read_text(encoding="utf-8")
+    assert guide.count("PREREQUISITES = {\n") == 1   # the map fails a chapter without them
+    (src / "instructors.md").write_text(guide.replace(
+        "PREREQUISITES = {\n", 'PREREQUISITES = {\n    "99": "multiplication",\n'), "utf-8")
     shutil.copy(ROOT / "_config.yml", tmp_path)
     shown = "\n".join(run_guide(src))
-    assert "**Chapter 99, {ref}`ch99`.**" in shown and "  - square a number" in shown
+    assert "**Chapter 99, {ref}`ch99`.** Prerequisites: multiplication." in shown
+    assert "  - square a number" in shown
     assert "not measured yet" in shown and "No measurement yet" in shown
     assert "| {ref}`ex-99-1 <ex-99-1>` | Square a number | ★ | 5 min | code, checked by " \
            "`checks.square` | practise ex-99-1. |" in shown
