@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import re
 
+import nbformat
 import pytest
 from markdown_it import MarkdownIt
 from nbfixtures import CHAPTERS, ROOT, execute, printed, synthetic
@@ -129,6 +130,9 @@ def test_learner_notebook_of_the_synthetic_chapter():
     before = copy.deepcopy(nb)
     out = learner.learner_notebook(nb, NUMBERS, "99_synthetic.ipynb")
     assert nb == before, "the chapter must not be changed"
+    nbformat.validate(nbformat.from_dict(out))
+    ids = [c.get("id") for c in out["cells"]]
+    assert None not in ids and len(set(ids)) == len(ids), "every cell has its own id"
     sources = [nbt.source(c) for c in out["cells"]]
     text = "\n".join(sources)
     assert "model answer kept away" not in text and "secret explanation" not in text
@@ -223,3 +227,8 @@ def test_a_wrong_answer_prints_its_hint_and_the_run_goes_on(tmp_path):
     said = "\n".join(printed(c) for c in run["cells"])
     assert "NOT YET square: square(3) gave 6, expected 9" in said
     assert printed(run["cells"][-1]) == "reached the last cell\n"
+
+
+def test_without_a_book_build_the_command_says_how_to_make_one(tmp_path, capsys):
+    assert learner.main([str(tmp_path / "out"), "--build", str(tmp_path / "none")]) == 1
+    assert "no book build at" in capsys.readouterr().err and not (tmp_path / "out").exists()

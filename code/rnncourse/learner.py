@@ -87,8 +87,10 @@ def fold(cell: dict, *, source: bool = True, outputs: bool = True, title: str = 
     return cell
 
 
-def _markdown(text: str) -> dict:
-    return {"cell_type": "markdown", "metadata": {}, "source": text}
+def _markdown(text: str, cell_id: str) -> dict:
+    """A new Markdown cell; its id (nbformat 4.5) says that the learner edition added it."""
+    return {"cell_type": "markdown", "id": f"learner-{cell_id}"[:64], "metadata": {},
+            "source": text}
 
 
 def _caption(cell: dict, numbers: BookNumbers, cited: list[str]) -> dict | None:
@@ -100,7 +102,7 @@ def _caption(cell: dict, numbers: BookNumbers, cited: list[str]) -> dict | None:
         raise LearnerEditionError(f"figure {name!r} has no number in the book build (build the "
                                   "book with execution, make book, after the last change)")
     caption = to_commonmark(bare_labels(figure.get("caption", ""), numbers), numbers, cited)
-    return _markdown(f"**Fig. {numbers.figures[name]}** {caption}".strip())
+    return _markdown(f"**Fig. {numbers.figures[name]}** {caption}".strip(), name)
 
 
 def _setup_index(cells: list[dict]) -> int:
@@ -114,7 +116,7 @@ def _setup_index(cells: list[dict]) -> int:
 
 def _references(cited: list[str], numbers: BookNumbers) -> dict:
     items = [f"- {numbers.entries[key]}" for key in numbers.entries if key in cited]
-    return _markdown("## References\n\n" + "\n".join(items))
+    return _markdown("## References\n\n" + "\n".join(items), "references")
 
 
 def learner_notebook(nb: dict, numbers: BookNumbers, name: str = "notebook") -> dict:
@@ -131,7 +133,7 @@ def learner_notebook(nb: dict, numbers: BookNumbers, name: str = "notebook") -> 
                 raise LearnerEditionError(f"{name}, cell {i}: {exc}") from None
             cells.append(cell)
             if i == 0:
-                cells.append(_markdown(HOW_TO))
+                cells.append(_markdown(HOW_TO, "how-to"))
             continue
         if cell["cell_type"] == "code":
             cell["source"] = bare_labels(nbt.source(cell), numbers)
@@ -149,8 +151,9 @@ def learner_notebook(nb: dict, numbers: BookNumbers, name: str = "notebook") -> 
         if caption:
             cells.append(caption)
         if i == setup:
-            cells.append({"cell_type": "code", "execution_count": None, "metadata": {},
-                          "outputs": [], "source": REPORT_SOURCE})
+            cells.append({"cell_type": "code", "id": "learner-report-failures",
+                          "execution_count": None, "metadata": {}, "outputs": [],
+                          "source": REPORT_SOURCE})
     if cited:
         cells.append(_references(cited, numbers))
     out["cells"] = cells
