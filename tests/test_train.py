@@ -151,27 +151,28 @@ def test_global_grad_norm_accepts_a_model_or_its_parameters():
     assert train.global_grad_norm(model.parameters()) == pytest.approx(want)
 
 
-UPDATE_HELPER_BAD_ARGUMENTS = [             # (what, call(model, opt), message); all TypeError
-    ("global_grad_norm of an int", lambda m, o: train.global_grad_norm(3),
+UPDATE_HELPER_BAD_ARGUMENTS = [             # (what, call(model, opt), error, message)
+    ("global_grad_norm of an int", lambda m, o: train.global_grad_norm(3), TypeError,
      "model or an iterable of parameters, got int"),
-    ("global_grad_norm of floats", lambda m, o: train.global_grad_norm([1.0]),
+    ("global_grad_norm of floats", lambda m, o: train.global_grad_norm([1.0]), TypeError,
      "parameters must be tensors"),
-    ("optimizer_step, loss a float", lambda m, o: train.optimizer_step(m, o, 1.0),
+    ("optimizer_step, loss a float", lambda m, o: train.optimizer_step(m, o, 1.0), TypeError,
      "loss must be a scalar tensor .*got float"),
     ("optimizer_step, loss of shape (3,)",
-     lambda m, o: train.optimizer_step(m, o, torch.ones(3)), r"got shape \(3,\)"),
+     lambda m, o: train.optimizer_step(m, o, torch.ones(3)), ValueError,
+     r"loss must be a scalar tensor .*got torch.Tensor of shape \(3,\)"),
     ("optimizer_step, opt None", lambda m, o: train.optimizer_step(m, None, torch.ones(())),
-     "opt must be a torch.optim.Optimizer"),
+     TypeError, "opt must be a torch.optim.Optimizer"),
     ("optimizer_step, model a str", lambda m, o: train.optimizer_step("m", o, torch.ones(())),
-     "model must be a torch.nn.Module"),
+     TypeError, "model must be a torch.nn.Module"),
 ]
 
 
 def test_update_helpers_reject_bad_arguments(subtests):
-    for what, call, match in UPDATE_HELPER_BAD_ARGUMENTS:
+    for what, call, error, match in UPDATE_HELPER_BAD_ARGUMENTS:
         with subtests.test(what):
             model = nn.Linear(2, 2)
-            with pytest.raises(TypeError, match=match):
+            with pytest.raises(error, match=match):
                 call(model, torch.optim.SGD(model.parameters(), lr=0.1))
 
 

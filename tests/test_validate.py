@@ -105,6 +105,19 @@ def test_check_ids_of_a_batch(subtests):
             v.check_ids(value, "src", ndim=2)
 
 
+def test_check_scalar(subtests):
+    loss = torch.ones(())
+    assert v.check_scalar(loss, "loss") is loss
+    rows = [                        # (case, value, error, message)
+        ("a float", 1.0, TypeError, r"loss must be a scalar tensor \(one number\), got float"),
+        ("three numbers", torch.ones(3), ValueError,
+         r"loss must be a scalar tensor \(one number\), got torch.Tensor of shape \(3,\)"),
+    ]
+    for case, value, error, message in rows:
+        with subtests.test(case=case), pytest.raises(error, match=message):
+            v.check_scalar(value, "loss")
+
+
 def test_check_steps(subtests):
     x = np.zeros((2, 5, 3))
     assert v.check_steps(x, "x") is x

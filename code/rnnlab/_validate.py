@@ -13,7 +13,7 @@ import torch
 
 __all__ = [
     "check_int", "check_float", "check_choice", "check_array", "check_tensor", "check_state",
-    "check_ids", "check_steps", "check_instance", "describe",
+    "check_ids", "check_steps", "check_instance", "check_scalar", "describe",
 ]
 
 
@@ -124,6 +124,16 @@ def check_steps(x, name: str, *, batch: bool = False):
         need = "at least one sequence and one time step" if batch else "at least one time step"
         raise ValueError(f"{name} must have {need}, got {describe(x)}")
     return x
+
+
+def check_scalar(value, name: str) -> torch.Tensor:
+    """Return ``value`` if it is a tensor holding one number (a loss); raise a TypeError for
+    anything else than a tensor, a ValueError for a tensor of another size."""
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a scalar tensor (one number), got {describe(value)}")
+    if value.numel() != 1:
+        raise ValueError(f"{name} must be a scalar tensor (one number), got {describe(value)}")
+    return value
 
 
 def check_state(state, name: str, batch_size: int, hidden_size: int):

@@ -36,7 +36,14 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ._validate import check_choice, check_float, check_instance, check_int, check_tensor
+from ._validate import (
+    check_choice,
+    check_float,
+    check_instance,
+    check_int,
+    check_scalar,
+    check_tensor,
+)
 from .cells import ACTIVATIONS
 from .init import INITIALIZERS
 from .runtime import make_generator
@@ -160,9 +167,7 @@ def layer_grad_norms(model: DeepMLP, x: torch.Tensor, *, wrt: str = "output",
     with torch.enable_grad():
         out = model.trace(x)
         y = out["y"]                                           # (B, O)
-        loss = y.sum() / x.shape[0] if loss_fn is None else loss_fn(y)
-        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-            raise ValueError("loss_fn must return a scalar tensor")
+        loss = y.sum() / x.shape[0] if loss_fn is None else check_scalar(loss_fn(y), "loss_fn(y)")
         wrt_tensors = out["post"] if wrt == "output" else model.weights
         grads = torch.autograd.grad(loss.reshape(()), wrt_tensors, allow_unused=True)
     return torch.stack([torch.zeros((), dtype=x.dtype, device=x.device) if g is None

@@ -25,7 +25,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ._validate import check_choice, check_instance, check_steps, check_tensor
+from ._validate import check_choice, check_instance, check_scalar, check_steps, check_tensor
 
 __all__ = ["as_cell", "hidden_grads", "hidden_grad_norms", "grad_ratio_by_lag",
            "step_jacobians", "jacobian_product", "jacobian_norms"]
@@ -91,11 +91,7 @@ def hidden_grads(model, x: torch.Tensor, *, state=None,
         if not any(hs[-1] is s for s in _parts(state)):   # checked once, after the loop
             raise ValueError("cell.hidden(state) must return one of the state's tensors "
                              "(the one the next step consumes), not a new tensor")
-        loss = hs[-1].sum() if loss_fn is None else loss_fn(hs[-1])
-        if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-            got = (f"shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor)
-                   else type(loss).__name__)
-            raise ValueError(f"loss_fn must return a scalar tensor, got {got}")
+        loss = hs[-1].sum() if loss_fn is None else check_scalar(loss_fn(hs[-1]), "loss_fn(h_T)")
         grads = torch.autograd.grad(loss.reshape(()), hs, allow_unused=True)
     grads = [torch.zeros_like(h) if g is None else g for g, h in zip(grads, hs)]
     return torch.stack(grads, dim=1).detach()             # (B, T, H)

@@ -24,7 +24,14 @@ from torch import nn
 from tqdm import tqdm
 
 from . import tasks
-from ._validate import check_choice, check_float, check_instance, check_int, check_tensor
+from ._validate import (
+    check_choice,
+    check_float,
+    check_instance,
+    check_int,
+    check_scalar,
+    check_tensor,
+)
 
 __all__ = ["fit", "fit_adding", "fit_together", "one_of", "global_grad_norm", "make_optimizer",
            "optimizer_step", "check_clip_norm", "OPTIMIZERS"]
@@ -67,10 +74,7 @@ def optimizer_step(model: nn.Module, opt, loss: torch.Tensor, *, clip_norm: floa
     given) and step ``opt``. Returns the gradient norm *before* clipping."""
     check_instance(model, "model", nn.Module, "a torch.nn.Module")
     check_instance(opt, "opt", torch.optim.Optimizer, "a torch.optim.Optimizer")
-    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-        got = (f"shape {tuple(loss.shape)}" if isinstance(loss, torch.Tensor)
-               else type(loss).__name__)
-        raise TypeError(f"loss must be a scalar tensor (one number with its graph), got {got}")
+    check_scalar(loss, "loss")
     if not torch.isfinite(loss):
         where = "" if step is None else f" at step {step}"
         raise FloatingPointError(f"loss became {loss.item()}{where}; lower lr or clip")
