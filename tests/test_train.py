@@ -92,7 +92,8 @@ def test_device_argument_is_handed_to_the_model_and_the_batches_follow_it():
             assert x.device == next(self.parameters()).device
             return super().forward(x, *args, **kwargs)
 
-    fit(Spy(RNNCell(1, 3), 1), _sum_task, nn.functional.mse_loss, steps=1, device="cpu", progress=False)
+    fit(Spy(RNNCell(1, 3), 1), _sum_task, nn.functional.mse_loss, steps=1, device="cpu",
+        progress=False)
     assert calls == [("cpu",)]
 
 
