@@ -210,11 +210,28 @@ def test_every_learner_notebook_is_plain_commonmark(edition, subtests):
             assert nbt.source(nb["cells"][-1]).startswith("## References\n\n- ")
 
 
+_UNFILLED = re.compile(r"raise NotImplementedError\((?:[^()]|\([^()]*\))*\)")
+
+
+def with_wrong_answers(nb: dict) -> dict:
+    """``nb`` with every starter filled in wrongly: functions return 0, values are 0.5."""
+    nb = copy.deepcopy(nb)
+    for cell in nb["cells"]:
+        if nbt.is_starter(cell):
+            source = _UNFILLED.sub("return 0  # a wrong answer", nbt.source(cell))
+            cell["source"] = re.sub(r"= None\b", "= 0.5", source)
+    return nb
+
+
 @pytest.mark.slow
-def test_a_learner_notebook_runs_top_to_bottom_untouched(edition):
-    nb = execute(nbt.read(edition / CHAPTERS[0].name), edition)
-    checks = [printed(c) for c in nb["cells"] if nbt.is_check(c)]
-    assert checks and all("TODO" in out for out in checks), checks
+def test_a_learner_notebook_runs_top_to_bottom_untouched_and_with_wrong_answers(edition,
+                                                                                subtests):
+    for how, change, said in [("untouched", lambda nb: nb, "TODO"),
+                              ("a wrong answer in every exercise", with_wrong_answers, "NOT YET")]:
+        with subtests.test(how):
+            nb = execute(change(nbt.read(edition / CHAPTERS[0].name)), edition)
+            checks = [printed(c) for c in nb["cells"] if nbt.is_check(c)]
+            assert checks and all(out.startswith(said) for out in checks), checks
 
 
 @pytest.mark.slow
