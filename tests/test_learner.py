@@ -11,6 +11,7 @@ hint and the run must reach the last cell.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 
 import nbformat
@@ -42,8 +43,8 @@ def leftover_myst(markdown: str) -> list[str]:
 NUMBERS = BookNumbers(
     refs={"ch02": "*Backprop* (Chapter 2)", "sec-04-x": "*Stacked* (Section 4.7)",
           "ex-99-1": "Exercise 9.1"},
-    numrefs={"fig-99-a": "Fig. 9.3", "ex-99-1": "Exercise 9.1"},
-    equations={"eq-99-rnn": "9.2"}, figures={"fig-99-a": "9.3"},
+    numrefs={"fig-99-a": "Fig. 9.1", "ex-99-1": "Exercise 9.1"},
+    equations={"eq-99-rnn": "9.1"}, figures={"fig-99-a": "9.1"},
     exercises={"ex-99-1": "9.1", "ex-99-2": "9.2"},
     entries={"b94": "Bengio. <em>Learning</em>. 1994.", "e90": "Elman. Finding. 1990."},
     cite=lambda kind, keys: (f"{' and '.join(keys)} [1994]" if kind == "t"
@@ -54,17 +55,17 @@ MARKDOWN = [                              # (construct, MyST, what the learner r
     ("section reference", "see {ref}`sec-04-x`", "see *Stacked* (Section 4.7)"),
     ("exercise reference", "({ref}`ex-99-1`)", "(Exercise 9.1)"),
     ("reference with its own text", "{ref}`this one <ch02>`", "this one"),
-    ("figure", "{numref}`fig-99-a` shows", "Fig. 9.3 shows"),
-    ("figure, own text", "{numref}`Figure %s <fig-99-a>`", "Figure 9.3"),
-    ("equation", "by {eq}`eq-99-rnn`,", "by (9.2),"),
+    ("figure", "{numref}`fig-99-a` shows", "Fig. 9.1 shows"),
+    ("figure, own text", "{numref}`Figure %s <fig-99-a>`", "Figure 9.1"),
+    ("equation", "by {eq}`eq-99-rnn`,", "by (9.1),"),
     ("citation", "RNNs {cite}`b94,e90`.", "RNNs [b94, e90]."),
     ("textual citation", "{cite:t}`b94` showed", "b94 [1994] showed"),
     ("target line", "(ch99)=\n# Title", "# Title"),
-    ("labelled display math", "$$\na = b\n$$ (eq-99-rnn)", "$$\na = b\n\\tag{9.2}\n$$"),
+    ("labelled display math", "$$\na = b\n$$ (eq-99-rnn)", "$$\na = b\n\\tag{9.1}\n$$"),
     ("code block kept as it is", "```python\nx = {ref}`ch02`\n```",
      "```python\nx = {ref}`ch02`\n```"),
     ("exercise", "```{exercise} Square it (★, 5 min)\n:label: ex-99-1\n\nDo {eq}`eq-99-rnn`.\n```",
-     "**Exercise 9.1** Square it (★, 5 min)\n\nDo (9.2).\n\n</div>"),
+     "**Exercise 9.1** Square it (★, 5 min)\n\nDo (9.1).\n\n</div>"),
     ("admonition", "```{admonition} At scale\n:class: warning\nBig.\n```",
      "alert-warning\" style=\"border-left: 4px solid #d08c00; padding: 0.2em 1em; margin: 1em "
      "0;\">\n\n**At scale**\n\nBig.\n\n</div>"),
@@ -107,7 +108,7 @@ def test_myst_without_a_commonmark_form_is_an_error_naming_it(subtests):
 
 def test_labels_named_in_plain_words_get_the_book_numbers():
     text = "the bounds of eq-99-rnn (dashed), the runs of fig-99-a, eq-99-unknown"
-    assert bare_labels(text, NUMBERS) == ("the bounds of (9.2) (dashed), the runs of Fig. 9.3, "
+    assert bare_labels(text, NUMBERS) == ("the bounds of (9.1) (dashed), the runs of Fig. 9.1, "
                                           "eq-99-unknown")
 
 
@@ -142,15 +143,31 @@ def test_learner_notebook_of_the_synthetic_chapter():
     setup = next(i for i, s in enumerate(sources) if "@_core.check" in s)
     assert sources[setup + 1] == learner.REPORT_SOURCE, "report_failures right after setup"
     figure = next(i for i, c in enumerate(out["cells"]) if "mystnb" in c["metadata"])
-    assert sources[figure + 1] == "**Fig. 9.3** A curve; the bound (9.2) is [e90]'s."
+    assert sources[figure + 1] == "**Fig. 9.1** A curve; the bound (9.1) is [e90]'s."
     claim = next(c for c in out["cells"] if "hide-cell" in nbt.tags(c))
     assert nbt.source(claim).startswith(learner.CLAIM_TITLE + "\n")
-    assert "\\tag{9.2}" in text
+    assert "\\tag{9.1}" in text
     assert sources[-1] == ("## References\n\n- Bengio. <em>Learning</em>. 1994.\n"
                            "- Elman. Finding. 1990."), "cited entries, in the book's order"
     assert [nbt.source(c) for c in out["cells"] if nbt.is_starter(c) or nbt.is_check(c)] == [
         nbt.source(c) for c in student.student_notebook(nb)[0]["cells"]
         if nbt.is_starter(c) or nbt.is_check(c)]
+
+
+STALE = [                    # (what changed since the build, the numbers the build has)
+    ("an equation added before this one", {"equations": {"eq-99-rnn": "9.2"}}, "equations 9.2"),
+    ("a figure the build lacks", {"figures": {}}, "figures none"),
+    ("exercises swapped", {"exercises": {"ex-99-1": "9.2", "ex-99-2": "9.1"}},
+     r"exercises 9.2, 9.1 in the order the chapter has them now \(ex-99-1, ex-99-2\)"),
+]
+
+
+def test_a_build_older_than_the_chapter_is_refused(subtests):
+    for what, changed, message in STALE:
+        with subtests.test(what):
+            stale = dataclasses.replace(NUMBERS, **changed)
+            with pytest.raises(learner.LearnerEditionError, match=message):
+                learner.learner_notebook(synthetic_chapter(), stale, "99_synthetic.ipynb")
 
 
 FOLDING = [                  # (client, metadata path, value) that folds a claim cell there

@@ -33,10 +33,17 @@ from pathlib import Path
 from . import notebooks as nbt
 from . import student
 from .booknumbers import BookNumbers, BookNumbersError, from_build
-from .learner_markdown import LearnerMarkdownError, bare_labels, box, to_commonmark
+from .learner_markdown import (
+    LABELLED_MATH,
+    LearnerMarkdownError,
+    bare_labels,
+    box,
+    to_commonmark,
+)
 
 __all__ = ["LearnerEditionError", "CLAIM_TITLE", "HOW_TO", "REPORT_SOURCE", "FOLDED",
-           "is_claim_cell", "fold", "learner_notebook", "write_learner_edition", "main"]
+           "is_claim_cell", "fold", "check_numbering", "learner_notebook",
+           "write_learner_edition", "main"]
 
 #: The first line of every claim cell in the learner edition (Colab shows it as the form title).
 CLAIM_TITLE = ("# @title Checks of the claims above (headroom: how far a value is from "
@@ -119,8 +126,32 @@ def _references(cited: list[str], numbers: BookNumbers) -> dict:
     return _markdown("## References\n\n" + "\n".join(items), "references")
 
 
+def check_numbering(nb: dict, numbers: BookNumbers, name: str = "notebook") -> None:
+    """Raise unless the build numbers the equations, figures and exercises of ``nb`` N.1, N.2,
+    ... in the order the chapter has them now. A build older than the chapter (an equation
+    added, a figure moved) would otherwise lend the learner edition shifted numbers."""
+    cells = nb["cells"]
+    found = {
+        "equation": ([m.group(2) for c in cells if c["cell_type"] == "markdown"
+                      for m in LABELLED_MATH.finditer(nbt.source(c))], numbers.equations),
+        "figure": ([c["metadata"]["mystnb"]["figure"].get("name", "") for c in cells
+                    if c.get("metadata", {}).get("mystnb", {}).get("figure")], numbers.figures),
+        "exercise": ([ex.label for ex in nbt.exercises(nb)], numbers.exercises)}
+    for what, (labels, table) in found.items():
+        got = [table.get(label, "none") for label in labels]
+        chapter = got[0].split(".")[0] if got else ""
+        if got != [f"{chapter}.{k}" for k in range(1, len(got) + 1)]:
+            raise LearnerEditionError(
+                f"{name}: the book build numbers its {what}s {', '.join(got)} in the order the "
+                f"chapter has them now ({', '.join(labels)}): the build is older than the "
+                "chapter, or failed to execute it (no figures); rebuild the book (make book), "
+                "then the learner edition")
+
+
 def learner_notebook(nb: dict, numbers: BookNumbers, name: str = "notebook") -> dict:
-    """The learner edition of the chapter ``nb`` (a new dict; ``nb`` is not changed)."""
+    """The learner edition of the chapter ``nb`` (a new dict; ``nb`` is not changed), after
+    :func:`check_numbering`."""
+    check_numbering(nb, numbers, name)
     out, _ = student.student_notebook(nb, name)
     cells, cited = [], []
     setup = _setup_index(out["cells"])

@@ -23,7 +23,8 @@ import re
 
 from .booknumbers import BookNumbers
 
-__all__ = ["LearnerMarkdownError", "to_commonmark", "bare_labels", "box", "ROLE", "TARGET"]
+__all__ = ["LearnerMarkdownError", "to_commonmark", "bare_labels", "box", "ROLE", "TARGET",
+           "LABELLED_MATH"]
 
 #: A MyST role, ``{name}`content```.
 ROLE = re.compile(r"\{([a-z][\w:-]*)\}`([^`]*)`")
@@ -32,7 +33,8 @@ TARGET = re.compile(r"^\(([\w-]+)\)=[ \t]*$", re.M)
 _FENCE_OPEN = re.compile(r"^[ \t]*(`{3,}|:{3,})\{([\w:-]+)\}[ \t]*(.*)$")
 _CODE_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 _OPTION = re.compile(r"^:([\w-]+):[ \t]*(.*)$")
-_LABELLED_MATH = re.compile(r"\$\$(.+?)\$\$[ \t]*\(([\w-]+)\)", re.S)
+#: A labelled display equation, ``$$ ... $$ (eq-label)``: the maths, the label.
+LABELLED_MATH = re.compile(r"\$\$(.+?)\$\$[ \t]*\(([\w-]+)\)", re.S)
 _BARE = re.compile(r"\b(?:eq|fig)-\d\d-[\w-]*[^\W_]")     # eq-03-bound, fig-03-adding
 _EXPLICIT = re.compile(r"^(.*?)\s*<([\w:-]+)>$", re.S)   # {ref}`text <label>`
 
@@ -104,7 +106,7 @@ def _inline(text: str, numbers: BookNumbers, cited: list[str]) -> str:
         number = _label_text(numbers.equations, label, "equation")
         return f"$$\n{m.group(1).strip()}\n\\tag{{{number}}}\n$$"
 
-    text = _LABELLED_MATH.sub(tag, text)
+    text = LABELLED_MATH.sub(tag, text)
     text = ROLE.sub(lambda m: _role(m.group(1), m.group(2), numbers, cited), text)
     return TARGET.sub("", text).strip("\n") + "\n" if text.strip() else ""
 
