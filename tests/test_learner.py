@@ -245,6 +245,7 @@ def with_wrong_answers(nb: dict) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("lenient")     # the kernel reports, as a learner's does, whatever is set
 def test_a_learner_notebook_runs_top_to_bottom_untouched_and_with_wrong_answers(edition,
                                                                                 subtests):
     for how, change, said in [("untouched", lambda nb: nb, "TODO"),
@@ -256,6 +257,7 @@ def test_a_learner_notebook_runs_top_to_bottom_untouched_and_with_wrong_answers(
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("lenient")
 def test_a_wrong_answer_prints_its_hint_and_the_run_goes_on(tmp_path):
     nb = learner.learner_notebook(synthetic_chapter(), NUMBERS, "99_synthetic.ipynb")
     starter = next(c for c in nb["cells"] if nbt.is_starter(c))
