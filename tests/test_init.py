@@ -104,3 +104,51 @@ def test_bad_inputs(subtests):
     for case, call, error, message in BAD_INPUTS:
         with subtests.test(case), pytest.raises(error, match=message):
             call()
+
+
+def test_chrono_bias_follows_tallec_and_ollivier():
+    b_i, b_f = init.chrono_bias(20000, 200, generator=make_generator(0), dtype=torch.float64)
+    u = torch.exp(b_f)                                        # b_f = log(u), u ~ U[1, T_max - 1]
+    assert torch.equal(b_i, -b_f)
+    assert u.min() >= 1 and u.max() <= 199
+    assert u.mean().item() == pytest.approx(100, rel=0.01)     # mean of U[1, 199]
+    assert u.var().item() == pytest.approx(198 ** 2 / 12, rel=0.03)
+    b_i2, b_f2 = init.chrono_bias(20000, 200, generator=make_generator(0), dtype=torch.float64)
+    assert torch.equal(b_f, b_f2)                              # the generator decides
+
+
+def test_chrono_init_sets_lstm_biases(subtests):
+    for kind in ("torch", "cell"):
+        with subtests.test(kind=kind):
+            torch.manual_seed(0)
+            if kind == "torch":
+                lstm = torch.nn.LSTM(3, 5, num_layers=2)
+                before = {n: p.clone() for n, p in lstm.named_parameters()}
+                init.chrono_init_(lstm, 50, generator=make_generator(1))
+                for layer in ("l0", "l1"):
+                    b = getattr(lstm, f"bias_ih_{layer}") + getattr(lstm, f"bias_hh_{layer}")
+                    torch.testing.assert_close(b[:5], -b[5:10])
+                    assert torch.all(b[5:10] >= 0) and torch.all(b[5:10] <= math.log(49))
+                    torch.testing.assert_close(b[10:], before[f"bias_ih_{layer}"][10:]
+                                               + before[f"bias_hh_{layer}"][10:])
+                for name, p in lstm.named_parameters():
+                    if name.startswith("weight"):
+                        assert torch.equal(p, before[name])
+            else:
+                from rnnlab.gated import LSTMCell
+                cell = LSTMCell(3, 5)
+                g_before = cell.b[10:].clone()
+                init.chrono_init_(cell, 50, generator=make_generator(1))
+                torch.testing.assert_close(cell.b[:5], -cell.b[5:10])
+                assert torch.equal(cell.b[10:], g_before)
+
+
+def test_chrono_bad_arguments(subtests):
+    cases = [("not an LSTM", lambda: init.chrono_init_(torch.nn.GRU(2, 3), 10), TypeError),
+             ("max_lag < 2", lambda: init.chrono_bias(4, 1), ValueError),
+             ("max_lag float", lambda: init.chrono_bias(4, 10.0), TypeError),
+             ("hidden_size 0", lambda: init.chrono_bias(0, 10), ValueError)]
+    for name, call, error in cases:
+        with subtests.test(case=name):
+            with pytest.raises(error):
+                call()

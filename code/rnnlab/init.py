@@ -13,17 +13,22 @@ name                rule                                   reference
 ``orthogonal``      Q of a QR decomposition, signs fixed   Saxe et al. (2013)
 ``identity``        I (square only)                        Le et al. (2015), IRNN
 ==================  =====================================  ===========================
+
+:func:`chrono_bias` and :func:`chrono_init_` (chapter 7) set an LSTM's gate biases from the
+longest lag a task needs, the chrono initialisation of Tallec & Ollivier (2018).
 """
 from __future__ import annotations
 
 import math
 
 import torch
+from torch import nn
 
 from ._validate import check_choice, check_float, check_instance, check_int, check_tensor, describe
 
 __all__ = ["xavier_uniform", "xavier_normal", "he_normal", "orthogonal", "scaled_orthogonal",
-           "identity", "INITIALIZERS", "init_recurrent_", "spectral_norm", "spectral_radius"]
+           "identity", "INITIALIZERS", "init_recurrent_", "chrono_bias", "chrono_init_",
+           "spectral_norm", "spectral_radius"]
 
 
 def _shape(rows, cols):
@@ -102,6 +107,43 @@ def init_recurrent_(cell, scheme: str, *, scale: float = 1.0, generator=None):
     with torch.no_grad():
         cell.W_hh.copy_(check_float(scale, "scale") * w)
     return cell
+
+
+def chrono_bias(hidden_size: int, max_lag: int, *, generator=None,
+                dtype=torch.float32) -> tuple:
+    """``(b_i, b_f)``, each ``(H,)``: ``b_f = log(u)`` with ``u ~ U[1, max_lag - 1]`` and
+    ``b_i = -b_f`` (Tallec & Ollivier 2018). A unit with forget gate ``sigmoid(b_f) = u / (1 + u)``
+    keeps its memory for about ``1 + u`` steps, so the units' horizons spread from 2 steps to
+    ``max_lag``, the longest lag the task needs."""
+    H = check_int(hidden_size, "hidden_size", minimum=1)
+    T_max = check_int(max_lag, "max_lag", minimum=2)
+    u = 1 + (T_max - 2) * torch.rand(H, generator=_gen(generator), dtype=torch.float64)  # (H,)
+    b_f = torch.log(u)                                              # (H,): in [0, log(T_max - 1)]
+    return (-b_f).to(dtype), b_f.to(dtype)
+
+
+def chrono_init_(lstm, max_lag: int, *, generator=None):
+    """Overwrite the input and forget biases of an LSTM with :func:`chrono_bias`, in place:
+    a ``torch.nn.LSTM`` (every layer and direction; ``bias_ih`` gets the value, ``bias_hh`` 0,
+    since only their sum matters) or the course's ``LSTMCell`` (its ``b``). The other gates'
+    biases and all weights are kept."""
+    if isinstance(lstm, nn.LSTM) and lstm.bias:
+        H = lstm.hidden_size
+        biases = [(getattr(lstm, name), getattr(lstm, name.replace("_ih", "_hh")))
+                  for name, _ in lstm.named_parameters() if name.startswith("bias_ih")]
+    elif getattr(lstm, "GATES", None) == ("i", "f", "g", "o"):
+        H = lstm.hidden_size
+        biases = [(lstm.b, None)]
+    else:
+        raise TypeError("lstm must be a torch.nn.LSTM with biases or an rnnlab LSTMCell, got "
+                        f"{describe(lstm)}")
+    with torch.no_grad():
+        for b, b_hh in biases:
+            b_i, b_f = chrono_bias(H, max_lag, generator=generator, dtype=b.dtype)
+            b[:H], b[H:2 * H] = b_i, b_f                            # gate order i, f, g, o
+            if b_hh is not None:
+                b_hh[:2 * H] = 0.0
+    return lstm
 
 
 def spectral_norm(W: torch.Tensor) -> float:
