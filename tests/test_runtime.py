@@ -1,5 +1,8 @@
 """Unit tests of rnnlab.runtime: seeding, device, private generators and timing."""
+import os
 import random
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -130,3 +133,16 @@ def test_best_times_rejects_bad_arguments(subtests):
         with subtests.test(what):
             with pytest.raises(exc, match=match):
                 runtime.best_times(fns, **kwargs)
+
+
+def test_profiled_ops_names_the_operators_quietly():
+    # in a fresh interpreter, where the profiler's log level is read for the first time
+    code = ("import torch; from rnnlab import runtime; "
+            "print(runtime.profiled_ops(lambda: torch.ones(3) @ torch.ones(3)))")
+    env = {k: v for k, v in os.environ.items() if k != "KINETO_LOG_LEVEL"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          check=True)
+    assert "aten::matmul" in done.stdout
+    assert "USDT" not in done.stderr, done.stderr
+    with pytest.raises(TypeError, match="fn must be a function of no arguments, got Tensor"):
+        runtime.profiled_ops(torch.ones(3))

@@ -4,7 +4,8 @@ Every chapter's setup cell calls :func:`seed_everything` and :func:`default_devi
 running a notebook twice gives the same numbers on the same machine, and the same notebook uses
 a GPU when there is one, with no code change. :func:`best_times` (chapters 4 and 7) times
 functions on this machine in a way that survives a busy machine: CPU time, one thread, best of
-several rounds taken in turns.
+several rounds taken in turns; :func:`profiled_ops` (chapters 4 and 7) lists the operators
+PyTorch runs, to see which kernel a layer dispatches to.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ import torch
 
 from ._validate import check_int
 
-__all__ = ["seed_everything", "default_device", "make_generator", "best_times"]
+__all__ = ["seed_everything", "default_device", "make_generator", "best_times",
+           "profiled_ops"]
 
 
 def seed_everything(seed: int = 0, *, deterministic: bool = True) -> int:
@@ -84,3 +86,19 @@ def best_times(fns: dict[str, Callable[[], object]], *, rounds: int = 3,
     finally:
         torch.set_num_threads(threads)
     return {name: 1e3 * seconds for name, seconds in best.items()}
+
+
+def profiled_ops(fn: Callable[[], object]) -> list[str]:
+    """The names of the operators PyTorch runs while calling ``fn()``, in order, from its
+    autograd profiler (``"aten::mm"``, ``"aten::mkldnn_rnn_layer"``, ...).
+
+    Quietly: the profiler's back end (Kineto) prints ``USDT: ... profiler_start`` on stderr at
+    every start and stop unless its log level is above 5, and it reads that level once, before
+    its first use, so the level is set here (where it is unset) before profiling.
+    """
+    if not callable(fn):
+        raise TypeError(f"fn must be a function of no arguments, got {type(fn).__name__}")
+    os.environ.setdefault("KINETO_LOG_LEVEL", "6")
+    with torch.autograd.profiler.profile() as prof:
+        fn()
+    return [event.name for event in prof.function_events]
