@@ -196,3 +196,35 @@ def test_mingru_state_is_affine_in_the_initial_state():
 def test_mingru_cell_bad_size():
     with pytest.raises(ValueError, match="hidden_size must be >= 1"):
         MinGRUCell(2, 0)
+
+
+def test_model_cores_share_encoder_and_readout(subtests):
+    from rnnlab import init
+    from rnnlab.runtime import make_generator
+    x = torch.randn(3, 9, 2)
+    for core in ("lru", "mingru", "lstm"):
+        with subtests.test(core=core):
+            model = LinearRNN(2, 16, 4, 1, core=core, seed=1,
+                              max_lag=None if core == "lru" else 50)
+            assert model(x).shape == (3, 1)
+            assert model.readout[0].in_features == 8            # 2N numbers in every state
+            assert model.encoder[0].out_features == 16
+            all_steps = LinearRNN(2, 16, 4, 5, core=core, head="all")(x)
+            assert all_steps.shape == (3, 9, 5)
+    lstm = LinearRNN(2, 16, 4, 1, core="lstm", max_lag=50, seed=3).layer
+    b = lstm.bias_ih_l0 + lstm.bias_hh_l0
+    b_i, b_f = init.chrono_bias(8, 50, generator=make_generator(3))
+    assert torch.equal(b[8:16], b_f) and torch.equal(b[:8], b_i)
+    mingru = LinearRNN(2, 16, 4, 1, core="mingru", max_lag=50, seed=3).layer.cell
+    assert torch.equal(mingru.b[:8], b_f)                       # z keeps: the forget bias
+
+
+def test_model_cores_bad_options(subtests):
+    cases = {"unknown core": (dict(core="gru"), "core must be one of"),
+             "reduce needs the LRU": (dict(core="lstm", method="reduce"), "core='lru'"),
+             "a ring for a gated core": (dict(core="mingru", r_min=0.5), "ring"),
+             "max_lag for the LRU": (dict(max_lag=10), "no gate")}
+    for name, (options, message) in cases.items():
+        with subtests.test(case=name):
+            with pytest.raises(ValueError, match=message):
+                LinearRNN(2, 8, 4, 1, **options)

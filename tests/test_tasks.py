@@ -145,3 +145,30 @@ def test_accuracy_counts_correct_arg_max():
         tasks.accuracy(scores, torch.tensor([0, 1]))
     with pytest.raises(TypeError, match="torch.Tensor"):
         tasks.accuracy(scores, [0, 1, 1])
+
+
+def test_last_marked_value_structure_and_baseline():
+    x, y = tasks.last_marked_value(4000, 40, seed=3)
+    assert x.shape == (4000, 40, 2) and y.shape == (4000, 1)
+    markers = x[..., 1]
+    counts = markers.sum(1)
+    assert set(counts.unique().tolist()) == {1.0, 2.0, 3.0}           # 1..3 markers, all used
+    assert markers[:, 20:].sum() == 0                                # all in the first half
+    last = 39 - markers.flip(1).argmax(1)                             # (B,): last marked step
+    torch.testing.assert_close(y[:, 0], x[torch.arange(4000), last, 0])
+    _, y_big = tasks.last_marked_value(200_000, 6, seed=0)
+    mse = ((y_big - 0.5) ** 2).mean().item()
+    assert mse == pytest.approx(tasks.last_marked_baseline_mse(), rel=0.02)
+
+
+def test_last_marked_value_edges(subtests):
+    for name, (T, K) in {"one marker": (10, 1), "every first-half step": (6, 3),
+                         "shortest": (2, 1)}.items():
+        with subtests.test(case=name):
+            x, y = tasks.last_marked_value(50, T, seed=1, max_markers=K)
+            assert x[..., 1].sum(1).max() <= K and x[..., 1].sum(1).min() >= 1
+            last = T - 1 - x[..., 1].flip(1).argmax(1)
+            torch.testing.assert_close(y[:, 0], x[torch.arange(50), last, 0])
+    with subtests.test(case="more markers than the first half"):
+        with pytest.raises(ValueError):
+            tasks.last_marked_value(4, 6, max_markers=4)

@@ -6,15 +6,20 @@
   the gradient ``k`` steps back is multiplied by ``|lambda_n|^k`` exactly. The eigenvalues
   are parameterised as ``lambda = exp(-exp(nu_log) + i exp(theta_log))``: their modulus
   ``exp(-exp(nu_log))`` is below 1 for every value of the parameters and reaches towards 1 as
-  ``nu_log`` goes to minus infinity. :func:`ring_init` draws them uniformly on a ring
-  ``r_min <= |lambda| <= r_max``, and ``gamma = sqrt(1 - |lambda|^2)`` keeps the state's
-  scale independent of how close to 1 they are. The complex state is held as one real tensor
+  ``nu_log`` goes to minus infinity; the phase is ``exp(theta_log)``. :func:`ring_init` draws
+  them uniformly on a ring ``r_min <= |lambda| <= r_max``. ``gamma`` is a trained parameter
+  initialised at ``sqrt(1 - |lambda|^2)``: for uncorrelated zero-mean inputs that keeps the
+  state's scale independent of how close to 1 the modulus is (a constant part of the input
+  still grows by ``|1 - lambda|^-1`` against ``gamma``'s ``sqrt(1 - |lambda|^2)^-1``). The
+  complex state is held as one real tensor
   ``[Re h, Im h]`` of shape ``(B, 2N)``, so the tools of :mod:`rnnlab.gradients` apply.
 * :func:`memory_horizon` is the lag at which ``|lambda|^k`` falls to ``eps``: computable from
   the eigenvalues before any training.
 * :class:`LinearRecurrentLayer` runs the cell over a sequence, by the parallel scan of
   :mod:`rnnlab.scan` (default) or by the loop; :class:`LinearRNN` is a model around it: a
-  position-wise encoder, the recurrence and a nonlinear read-out.
+  position-wise encoder, the recurrence and a nonlinear read-out. ``core="mingru"`` or
+  ``"lstm"`` puts a minGRU or an LSTM between the same encoder and read-out, for comparisons
+  in which only the recurrence differs (chapter 7's payoff).
 * :class:`MinGRUCell` / :class:`MinGRULayer`: the GRU whose gates read only ``x_t`` (Feng et
   al. 2024), hence a linear recurrence in ``h`` trainable by the same scan.
 """
@@ -34,14 +39,17 @@ from ._validate import (
     check_tensor,
     describe,
 )
+from .init import chrono_bias, chrono_init_
 from .runtime import make_generator
 from .scan import recurrence_loop, recurrence_reduce, recurrence_scan
 
 __all__ = ["ring_init", "memory_horizon", "LinearRecurrentCell", "LinearRecurrentLayer",
-           "LinearRNN", "MinGRUCell", "MinGRULayer", "METHODS"]
+           "LinearRNN", "MinGRUCell", "MinGRULayer", "METHODS", "CORES"]
 
 #: How a layer runs its recurrence over the sequence.
 METHODS = {"scan": recurrence_scan, "loop": recurrence_loop}
+#: What :class:`LinearRNN` can put between its encoder and its read-out.
+CORES = ("lru", "mingru", "lstm")
 
 
 def ring_init(state_size: int, r_min: float = 0.9, r_max: float = 0.999,
@@ -162,26 +170,56 @@ class LinearRecurrentLayer(nn.Module):
 
 
 class LinearRNN(nn.Module):
-    """Encoder ``u_t = relu(W_in x_t + b_in)`` at every step, the linear recurrence, and a
-    read-out MLP: ``y = W_2 gelu(W_1 [Re h, Im h] + b_1) + b_2`` on the last step
-    (``head="last"``) or every step (``head="all"``). Only the recurrence mixes time steps.
-    ``method`` is ``"scan"``, ``"loop"`` or, with ``head="last"``, ``"reduce"``: the last
-    state alone, by :meth:`LinearRecurrentLayer.final_state`."""
+    """Encoder ``u_t = relu(W_in x_t + b_in)`` at every step, a recurrence, and a read-out MLP:
+    ``y = W_2 gelu(W_1 h + b_1) + b_2`` on the last step (``head="last"``) or every step
+    (``head="all"``). Only the recurrence mixes time steps.
+
+    ``core="lru"`` (default): the linear recurrence with ``state_size`` complex units,
+    ``h = [Re h, Im h]``, and ``ring`` for :class:`LinearRecurrentCell` (``r_min``, ``r_max``,
+    ``max_phase``, ``seed``); ``method`` is ``"scan"``, ``"loop"`` or, with ``head="last"``,
+    ``"reduce"``: the last state alone, by :meth:`LinearRecurrentLayer.final_state`.
+    ``core="mingru"`` (scan or loop) or ``"lstm"`` (PyTorch's fused layer): ``2 * state_size``
+    real units, the same number of numbers in the state; with ``max_lag`` the LSTM's input and
+    forget biases get the chrono initialisation (:func:`rnnlab.init.chrono_init_`) and the
+    minGRU's keep gate ``z`` the same forget bias, ``b_z = log U[1, max_lag - 1]``, drawn
+    from ``seed`` (in ``ring``; 0 if absent)."""
 
     def __init__(self, input_size: int, hidden_size: int, state_size: int, output_size: int, *,
-                 head: str = "last", method: str = "scan", **ring):
+                 head: str = "last", method: str = "scan", core: str = "lru",
+                 max_lag: int | None = None, **ring):
         super().__init__()
         check_int(input_size, "input_size", minimum=1)
         check_int(hidden_size, "hidden_size", minimum=1)
+        check_int(state_size, "state_size", minimum=1)
         check_int(output_size, "output_size", minimum=1)
         self.head = check_choice(head, "head", ["last", "all"])
+        self.core = check_choice(core, "core", list(CORES))
         self.method = check_choice(method, "method", [*METHODS, "reduce"])
-        if method == "reduce" and head != "last":
-            raise ValueError(f"method='reduce' computes the last state only; it needs "
-                             f"head='last', got head={head!r}")
+        if method == "reduce" and (head != "last" or core != "lru"):
+            raise ValueError(f"method='reduce' computes the last state of the LRU only; it needs "
+                             f"head='last' and core='lru', got head={head!r}, core={core!r}")
+        if core != "lru" and set(ring) - {"seed"}:
+            raise ValueError(f"{sorted(set(ring) - {'seed'})} set the LRU's ring; "
+                             f"core={core!r} has none")
+        if max_lag is not None and core == "lru":
+            raise ValueError("max_lag sets a gate's bias; core='lru' has no gate (its ring does "
+                             "that: r_min, r_max)")
         self.encoder = nn.Sequential(nn.Linear(input_size, hidden_size), nn.ReLU())
-        self.layer = LinearRecurrentLayer(hidden_size, state_size,
-                                          method="scan" if method == "reduce" else method, **ring)
+        if core == "lru":
+            self.layer = LinearRecurrentLayer(hidden_size, state_size, method="scan"
+                                              if method == "reduce" else method, **ring)
+        elif core == "mingru":
+            self.layer = MinGRULayer(hidden_size, 2 * state_size, method=method)
+        else:
+            self.layer = nn.LSTM(hidden_size, 2 * state_size, batch_first=True)
+        if max_lag is not None:
+            g = make_generator(ring.get("seed", 0))
+            if core == "lstm":
+                chrono_init_(self.layer, max_lag, generator=g)
+            else:
+                b_z = chrono_bias(2 * state_size, max_lag, generator=g)[1]   # (2N,)
+                with torch.no_grad():
+                    self.layer.cell.b[:2 * state_size] = b_z         # rows of z, then n
         self.readout = nn.Sequential(nn.Linear(2 * state_size, hidden_size), nn.GELU(),
                                      nn.Linear(hidden_size, output_size))
 
@@ -194,7 +232,7 @@ class LinearRNN(nn.Module):
         u = self.encoder(x)                                     # (B, T, H)
         if self.method == "reduce":
             return self.readout(self.layer.final_state(u))      # (B, O)
-        h, _ = self.layer(u)                                    # (B, T, 2N)
+        h = self.layer(u)[0]                                    # (B, T, 2N)
         return self.readout(h[:, -1] if self.head == "last" else h)  # (B, O) or (B, T, O)
 
 

@@ -7,6 +7,11 @@ a seed never depends on what ran before), with a function giving its chance base
 * Adding problem (Hochreiter & Schmidhuber 1997; Le et al. 2015): ``x`` is ``(B, T, 2)``, a row
   of values in U[0, 1] and a row of markers with exactly two ones; ``y`` is ``(B, 1)``, the sum
   of the two marked values. Predicting the mean, 1, gives MSE ``Var(u1 + u2) = 1/6``.
+* Last marked value (chapter 7): the adding problem's inputs with one to three markers, all in
+  the first half; ``y`` is the value at the *last* marker. Which marked value to keep depends
+  on what comes later, so a model that adds up what it sees cannot do it; a gate that
+  overwrites its memory at every marker can. A miniature of the selective copying task of Gu
+  & Dao (2023). Predicting the mean, 1/2, gives MSE ``Var(U) = 1/12``.
 * Copy memory (Arjovsky et al. 2016): ``x`` is ``(B, T + 20)`` integer symbols: 10 symbols
   from {1..8}, ``T - 1`` blanks (0), a cue (9), then 10 blanks; ``y`` is ``(B, T + 20)``: blanks,
   then the 10 symbols at the end. The memoryless baseline (blanks, then a uniform guess over
@@ -27,7 +32,8 @@ from torch import nn
 from ._validate import check_instance, check_int, check_tensor
 from .runtime import make_generator
 
-__all__ = ["adding_problem", "adding_baseline_mse", "copy_memory", "copy_memory_baseline",
+__all__ = ["adding_problem", "adding_baseline_mse", "last_marked_value",
+           "last_marked_baseline_mse", "copy_memory", "copy_memory_baseline",
            "temporal_order", "TEMPORAL_ORDER_CLASSES", "BagOfSymbols", "accuracy", "batches"]
 
 
@@ -61,6 +67,35 @@ def adding_problem(batch_size: int, length: int, *, generator=None, seed: int | 
 def adding_baseline_mse() -> float:
     """MSE of always predicting 1 (the mean of the target): Var(U1 + U2) = 2/12 = 1/6."""
     return 1.0 / 6.0
+
+
+def last_marked_value(batch_size: int, length: int, *, generator=None, seed: int | None = None,
+                      max_markers: int = 3):
+    """A batch of the last-marked-value task: ``x (B, T, 2)``, ``y (B, 1)``.
+
+    Values in U[0, 1] at every step; a number of markers drawn uniformly from
+    ``1..max_markers``, at distinct positions in the first half; ``y`` is the value at the
+    last marker, so the answer sits at least ``T/2`` steps before the end.
+    """
+    B = check_int(batch_size, "batch_size", minimum=1)
+    T = check_int(length, "length", minimum=2)
+    K = check_int(max_markers, "max_markers", minimum=1, maximum=T // 2)
+    g = _generator(generator, seed)
+    values = torch.rand(B, T, generator=g)                                   # (B, T)
+    count = torch.randint(1, K + 1, (B,), generator=g)                       # (B,): 1..K
+    where = torch.rand(B, T // 2, generator=g).argsort(dim=1)[:, :K]         # (B, K) distinct
+    used = torch.arange(K) < count[:, None]                                  # (B, K)
+    rows = torch.arange(B)
+    markers = torch.zeros(B, T)
+    markers[rows[:, None].expand(B, K)[used], where[used]] = 1.0
+    last = torch.where(used, where, -1).max(dim=1).values                    # (B,)
+    x = torch.stack([values, markers], dim=-1)                               # (B, T, 2)
+    return x, values[rows, last].unsqueeze(-1)                               # (B, 1)
+
+
+def last_marked_baseline_mse() -> float:
+    """MSE of always predicting 1/2 (the mean of the target): Var(U) = 1/12."""
+    return 1.0 / 12.0
 
 
 COPY_SYMBOLS, COPY_LEN, COPY_BLANK, COPY_CUE = 8, 10, 0, 9
