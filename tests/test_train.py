@@ -253,6 +253,13 @@ def test_fit_adding_is_fit_on_the_seeds_adding_batches_then_the_test_mse():
     with torch.no_grad():
         mse = nn.functional.mse_loss(model(test[0]), test[1]).item()
     assert run["history"] == history and run["mse"] == mse and seen == [0, 1, 2, 3]
+    other = train.fit_adding(_adding_model(T), T, seed=3, steps=4, batch_size=8, lr=0.1,
+                             test=test, clip_norm=1.0, progress=False,
+                             task=tasks.last_marked_value)
+    model = _adding_model(T)
+    history = fit(model, tasks.batches(tasks.last_marked_value, 8, T, seed=3),
+                  nn.functional.mse_loss, steps=4, lr=0.1, clip_norm=1.0, progress=False)
+    assert other["history"] == history                         # task= draws that task's batches
 
 
 FIT_ADDING_BAD_TESTS = [                       # (what, test set of T = 6, error, message)

@@ -136,14 +136,15 @@ def fit(model: nn.Module, batch_fn: Callable[[int], tuple], loss_fn: Callable, *
 def fit_adding(model: nn.Module, length: int, *, seed: int, steps: int, batch_size: int,
                lr: float, test: tuple, clip_norm: float | None = None,
                device: torch.device | str | None = None, progress: bool = True,
-               desc: str | None = None, callback: Callable[[int, dict], None] | None = None
-               ) -> dict:
+               desc: str | None = None, callback: Callable[[int, dict], None] | None = None,
+               task: Callable = tasks.adding_problem) -> dict:
     """Train ``model`` on the adding problem of length ``length`` and score it (chapters 3, 7).
 
     :func:`fit` with the mean squared error for ``steps`` Adam steps on fresh batches of
     ``batch_size`` sequences, drawn from one generator seeded with ``seed`` (the stream of a
     seed is the same for every model and length); ``clip_norm``, ``device``, ``progress`` and
     ``callback`` go to :func:`fit`. ``test = (x (N, T, 2), y (N, 1))`` is the fixed test set.
+    ``task`` may be another task of the same format (:func:`rnnlab.tasks.last_marked_value`).
     The model's initial weights are the caller's: seed before building it. Returns
     ``{"mse": test MSE after training, "history": fit's history}``.
     """
@@ -152,7 +153,7 @@ def fit_adding(model: nn.Module, length: int, *, seed: int, steps: int, batch_si
         raise TypeError(f"test must be a tuple (x, y) of tensors, got {type(test).__name__}")
     x_test = check_tensor(test[0], "test[0]", shape=("N", length, 2))           # (N, T, 2)
     y_test = check_tensor(test[1], "test[1]", shape=(x_test.shape[0], 1))      # (N, 1)
-    batch_fn = tasks.batches(tasks.adding_problem, batch_size, length, seed=seed)
+    batch_fn = tasks.batches(task, batch_size, length, seed=seed)
     history = fit(model, batch_fn, nn.functional.mse_loss, steps=steps, lr=lr,
                   clip_norm=clip_norm, device=device, progress=progress, callback=callback,
                   desc=desc or f"adding problem, T={length}, seed {seed}")
