@@ -132,16 +132,11 @@ def test_fit_rejects_bad_arguments(subtests):
                     progress=False, **kwargs)
 
 
-def test_fit_rejects_bad_model_and_functions():
+def test_fit_rejects_a_bad_model():
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
         fit(lambda x: x, _sum_task, nn.functional.mse_loss, steps=1, progress=False)
     with pytest.raises(TypeError, match="model must be a torch.nn.Module with parameters"):
         fit(nn.Identity(), _sum_task, nn.functional.mse_loss, steps=1, progress=False)
-    with pytest.raises(TypeError, match="batch_fn must be callable"):
-        fit(SequenceModel(RNNCell(1, 3), 1), [1, 2], nn.functional.mse_loss, steps=1,
-            progress=False)
-    with pytest.raises(TypeError, match="loss_fn must be callable"):
-        fit(SequenceModel(RNNCell(1, 3), 1), _sum_task, "mse", steps=1, progress=False)
 
 
 def test_global_grad_norm_accepts_a_model_or_its_parameters():
@@ -155,17 +150,11 @@ def test_global_grad_norm_accepts_a_model_or_its_parameters():
 UPDATE_HELPER_BAD_ARGUMENTS = [             # (what, call(model, opt), error, message)
     ("global_grad_norm of an int", lambda m, o: train.global_grad_norm(3), TypeError,
      "model or an iterable of parameters, got int"),
-    ("global_grad_norm of floats", lambda m, o: train.global_grad_norm([1.0]), TypeError,
-     "parameters must be tensors"),
     ("optimizer_step, loss a float", lambda m, o: train.optimizer_step(m, o, 1.0), TypeError,
      "loss must be a scalar tensor .*got float"),
     ("optimizer_step, loss of shape (3,)",
      lambda m, o: train.optimizer_step(m, o, torch.ones(3)), ValueError,
      r"loss must be a scalar tensor .*got torch.Tensor of shape \(3,\)"),
-    ("optimizer_step, opt None", lambda m, o: train.optimizer_step(m, None, torch.ones(())),
-     TypeError, "opt must be a torch.optim.Optimizer"),
-    ("optimizer_step, model a str", lambda m, o: train.optimizer_step("m", o, torch.ones(())),
-     TypeError, "model must be a torch.nn.Module"),
 ]
 
 
@@ -263,7 +252,6 @@ def test_fit_adding_is_fit_on_the_seeds_adding_batches_then_the_test_mse():
 
 
 FIT_ADDING_BAD_TESTS = [                       # (what, test set of T = 6, error, message)
-    ("a list", [torch.zeros(4, 6, 2), torch.zeros(4, 1)], TypeError, "test must be a tuple"),
     ("another length", (torch.zeros(4, 5, 2), torch.zeros(4, 1)), ValueError,
      "test.0. must have size 6 on axis 1"),
     ("targets of another batch", (torch.zeros(4, 6, 2), torch.zeros(3, 1)), ValueError,

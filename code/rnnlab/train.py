@@ -27,7 +27,6 @@ from . import tasks
 from ._validate import (
     check_choice,
     check_float,
-    check_instance,
     check_int,
     check_scalar,
     check_tensor,
@@ -48,9 +47,6 @@ def global_grad_norm(parameters) -> float:
         raise TypeError("parameters must be a model or an iterable of parameters, got "
                         f"{type(parameters).__name__}")
     parameters = list(parameters)
-    if not all(isinstance(p, torch.Tensor) for p in parameters):
-        raise TypeError("parameters must be tensors (model.parameters()), got "
-                        f"{sorted({type(p).__name__ for p in parameters})}")
     grads = [p.grad.detach().flatten() for p in parameters if p.grad is not None]
     if not grads:
         return 0.0
@@ -72,8 +68,6 @@ def optimizer_step(model: nn.Module, opt, loss: torch.Tensor, *, clip_norm: floa
                    step: int | None = None) -> float:
     """One update: backpropagate ``loss``, clip the global gradient norm to ``clip_norm`` (if
     given) and step ``opt``. Returns the gradient norm *before* clipping."""
-    check_instance(model, "model", nn.Module, "a torch.nn.Module")
-    check_instance(opt, "opt", torch.optim.Optimizer, "a torch.optim.Optimizer")
     check_scalar(loss, "loss")
     if not torch.isfinite(loss):
         where = "" if step is None else f" at step {step}"
@@ -106,8 +100,6 @@ def fit(model: nn.Module, batch_fn: Callable[[int], tuple], loss_fn: Callable, *
     clipping), one entry per step. ``callback(step, history)`` runs after each step; when it
     returns ``True`` training stops there (early stopping: the history then ends at that step).
     """
-    for name, fn in (("batch_fn", batch_fn), ("loss_fn", loss_fn)):
-        check_instance(fn, name, Callable, "callable")
     steps = check_int(steps, "steps", minimum=1)
     clip_norm = check_clip_norm(clip_norm)
     opt = make_optimizer(model, optimizer, lr)
@@ -149,10 +141,9 @@ def fit_adding(model: nn.Module, length: int, *, seed: int, steps: int, batch_si
     ``{"mse": test MSE after training, "history": fit's history}``.
     """
     length = check_int(length, "length", minimum=2)
-    if not isinstance(test, tuple) or len(test) != 2:
-        raise TypeError(f"test must be a tuple (x, y) of tensors, got {type(test).__name__}")
-    x_test = check_tensor(test[0], "test[0]", shape=("N", length, 2))           # (N, T, 2)
-    y_test = check_tensor(test[1], "test[1]", shape=(x_test.shape[0], 1))      # (N, 1)
+    x_test, y_test = test
+    check_tensor(x_test, "test[0]", shape=("N", length, 2))                   # (N, T, 2)
+    check_tensor(y_test, "test[1]", shape=(x_test.shape[0], 1))               # (N, 1)
     batch_fn = tasks.batches(task, batch_size, length, seed=seed)
     history = fit(model, batch_fn, nn.functional.mse_loss, steps=steps, lr=lr,
                   clip_norm=clip_norm, device=device, progress=progress, callback=callback,
@@ -184,8 +175,6 @@ def fit_together(models, batch_fn: Callable[[int], tuple], loss_fn: Callable, *,
                         f"{type(models).__name__}")
     if len({type(m) for m in models}) != 1:
         raise TypeError("models must all have the same class (one architecture)")
-    for name, fn in (("batch_fn", batch_fn), ("loss_fn", loss_fn)):
-        check_instance(fn, name, Callable, "callable")
     steps = check_int(steps, "steps", minimum=1)
     lr = check_float(lr, "lr", minimum=0.0, strict_min=True)
     check_choice(optimizer, "optimizer", list(OPTIMIZERS))
@@ -221,7 +210,6 @@ def fit_together(models, batch_fn: Callable[[int], tuple], loss_fn: Callable, *,
 def one_of(template: nn.Module, params: dict, buffers: dict, i: int) -> nn.Module:
     """Model ``i`` of a :func:`fit_together` run, as an ordinary module shaped like
     ``template``."""
-    check_instance(template, "template", nn.Module, "a torch.nn.Module")
     n = len(next(iter(params.values())))
     i = check_int(i, "i", minimum=0, maximum=n - 1)
     model = copy.deepcopy(template)
