@@ -86,10 +86,6 @@ def test_fit_tbptt_carries_the_state_values_but_not_their_graph():
 
 def test_fit_tbptt_bad_inputs():
     b = text.ContiguousBatches(torch.arange(5).repeat(10), 2, 3)
-    with pytest.raises(TypeError, match="CharLM"):
-        lm.fit_tbptt(torch.nn.Linear(2, 2), b, steps=1)
-    with pytest.raises(TypeError, match="ContiguousBatches"):
-        lm.fit_tbptt(_tiny(), [b[0]], steps=1)
     with pytest.raises(ValueError, match="steps"):
         lm.fit_tbptt(_tiny(), b, steps=0)
     with pytest.raises(ValueError, match="optimizer"):
@@ -112,8 +108,6 @@ def test_next_log_probs_matches_one_pass_and_uniform_model():
     assert lm.evaluate_nats(model, ids) == pytest.approx(math.log(5), rel=1e-5)
     with pytest.raises(ValueError, match="at least 2"):
         lm.evaluate_nats(model, ids[:1])
-    with pytest.raises(TypeError, match="CharLM"):
-        lm.next_log_probs(torch.nn.Linear(1, 1), ids)
 
 
 def test_sample_ids_shapes_temperature_and_determinism():
@@ -141,8 +135,6 @@ def test_sample_text():
     model = _tiny(V=len(v))
     s = lm.sample(model, v, 12, prime="ab", generator=runtime.make_generator(0))
     assert isinstance(s, str) and len(s) == 12
-    with pytest.raises(TypeError, match="Vocab"):
-        lm.sample(model, "abc", 3)
 
 
 def test_ngram_counts_by_hand():

@@ -40,7 +40,6 @@ class CharLM(nn.Module):
                  cell: str = "lstm", num_layers: int = 1, forget_bias: float | None = None):
         super().__init__()
         self.vocab_size = check_int(vocab_size, "vocab_size", minimum=2)
-        check_int(embedding_size, "embedding_size", minimum=1)
         self.embed = nn.Embedding(vocab_size, embedding_size)
         self.rnn = make_rnn(cell, embedding_size, hidden_size, num_layers=num_layers)
         self.head = nn.Linear(hidden_size, vocab_size)
@@ -73,8 +72,6 @@ def fit_tbptt(model: CharLM, batches: ContiguousBatches, *, steps: int, lr: floa
     Step ``s`` uses chunk ``s mod len(batches)``; the state starts at zero at chunk 0 and is
     otherwise the detached final state of the previous chunk.
     """
-    check_instance(model, "model", CharLM)
-    check_instance(batches, "batches", ContiguousBatches)
     steps = check_int(steps, "steps", minimum=1)
     clip_norm = check_clip_norm(clip_norm)
     if device is not None:
@@ -108,7 +105,6 @@ def next_log_probs(model: CharLM, ids, *, bptt: int = 512) -> torch.Tensor:
     One stream, read in chunks of ``bptt`` with the state carried across them, so every
     character is predicted from its whole prefix.
     """
-    check_instance(model, "model", CharLM)
     ids = check_ids(ids)
     if len(ids) < 2:
         raise ValueError(f"need at least 2 ids (one to predict), got {len(ids)}")
@@ -143,8 +139,7 @@ def closing_choice(log_probs: torch.Tensor, text: str, vocab: Vocab, *,
     ``p_right = p(right closer) / p(any closer)``: 1 means the model knows which bracket is
     open, ``1 / (number of bracket kinds)`` means it guesses.
     """
-    check_instance(text, "text", str)
-    check_instance(vocab, "vocab", Vocab, "a rnnlab.text.Vocab")
+    check_instance(vocab, "vocab", Vocab, "a rnnlab.text.Vocab")  # a str has .index too
     check_tensor(log_probs, "log_probs", shape=(len(text) - 1, len(vocab)))
     dist = opener_distances(text, pairs)[1:]                                     # (T - 1,)
     closers = torch.tensor([vocab.index(c) for c in pairs[1::2]])                # (K,)
@@ -167,11 +162,8 @@ def sample_ids(model: CharLM, prime, n_steps: int, *, temperature: float = 1.0,
     prime = check_ids(prime, "prime")
     if len(prime) == 0:
         raise ValueError("prime must hold at least one id (for example the separator)")
-    n_steps = check_int(n_steps, "n_steps", minimum=1)
     tau = check_float(temperature, "temperature", minimum=0.0, strict_min=True)
-    B = check_int(batch_size, "batch_size", minimum=1)
-    check_instance(generator, "generator", (torch.Generator, type(None)),
-                   "a torch.Generator or None")
+    B = batch_size
     device = next(model.parameters()).device
     model.eval()
     x = prime.to(device).unsqueeze(0).expand(B, -1)                   # (B, P)
@@ -187,7 +179,6 @@ def sample_ids(model: CharLM, prime, n_steps: int, *, temperature: float = 1.0,
 def sample(model: CharLM, vocab: Vocab, n_chars: int, *, prime: str = "\n",
            temperature: float = 1.0, generator: torch.Generator | None = None) -> str:
     """``n_chars`` characters sampled after the text ``prime`` (returned without the prime)."""
-    check_instance(vocab, "vocab", Vocab, "a rnnlab.text.Vocab")
     ids = sample_ids(model, vocab.encode(prime), n_chars, temperature=temperature,
                      generator=generator)                             # (1, n_chars)
     return vocab.decode(ids[0])
@@ -252,8 +243,7 @@ class NGramLM:
         """``(B, n_steps)`` ids drawn after the id ``prime`` (a model with no memory)."""
         log_p = self._table()
         check_int(prime, "prime", minimum=0, maximum=self.vocab_size - 1)
-        n_steps = check_int(n_steps, "n_steps", minimum=1)
-        B = check_int(batch_size, "batch_size", minimum=1)
+        B = batch_size
         p = log_p.exp().float()
         out = torch.empty(B, n_steps, dtype=torch.long)
         prev = torch.full((B,), prime, dtype=torch.long)
