@@ -38,8 +38,6 @@ def test_vocab_bad_inputs():
     with pytest.raises(ValueError, match="empty"):
         text.Vocab.from_text("")
     with pytest.raises(TypeError, match="str"):
-        text.Vocab.from_text(["a"])
-    with pytest.raises(TypeError, match="str"):
         text.Vocab("ab").encode(3)
     with pytest.raises(ValueError, match="distinct"):
         text.Vocab("ab", specials=("<p>", "<p>"))
@@ -49,8 +47,6 @@ def test_vocab_bad_inputs():
         text.Vocab("ab").decode(torch.tensor([0.5]))
     with pytest.raises(KeyError, match="not in the vocabulary"):
         text.Vocab("ab").index("<eos>")
-    with pytest.raises(ValueError, match="min_count"):
-        text.Vocab.from_text("ab", min_count=0)
 
 
 def test_python_docs_text():
@@ -58,8 +54,6 @@ def test_python_docs_text():
     assert isinstance(t, str) and len(t) > 100_000
     assert t == text.python_docs_text()                      # deterministic order
     assert text.python_docs_text(max_chars=50) == t[:50]
-    with pytest.raises(ValueError):
-        text.python_docs_text(max_chars=0)
 
 
 def test_dyck_words_are_well_formed_and_bounded():
@@ -84,10 +78,6 @@ def test_dyck_bad_inputs():
         text.dyck_corpus(5, pairs="(")
     with pytest.raises(ValueError, match="sep"):
         text.dyck_corpus(5, sep="(")
-    with pytest.raises(ValueError, match="n_words"):
-        text.dyck_corpus(0)
-    with pytest.raises(TypeError, match="random.Random"):
-        text.dyck_word(0)
 
 
 WELL_FORMED = [                         # (word, is it well-formed?)
@@ -111,8 +101,6 @@ def test_well_formed_fraction():
     assert text.well_formed_fraction("()\n\n") == 0.5                         # empty word
     with pytest.raises(ValueError, match="no complete word"):
         text.well_formed_fraction("(()")
-    with pytest.raises(TypeError):
-        text.well_formed_fraction(None)
 
 
 def test_opener_distances():

@@ -64,10 +64,8 @@ class Vocab:
     def from_text(cls, text: str, *, min_count: int = 1, specials: Sequence[str] = (),
                   unk: str = UNK) -> Vocab:
         """Every character of ``text`` seen at least ``min_count`` times (rarer ones -> unk)."""
-        check_instance(text, "text", str)
         if not text:
             raise ValueError("text is empty: a vocabulary needs at least one character")
-        min_count = check_int(min_count, "min_count", minimum=1)
         counts = Counter(text)
         return cls([c for c, n in counts.items() if n >= min_count and c != unk],
                    specials=specials, unk=unk)
@@ -122,7 +120,7 @@ def python_docs_text(max_chars: int | None = None) -> str:
                            "any str you have instead") from exc
     text = "\n".join(topics[key].strip() for key in sorted(topics))
     if max_chars is not None:
-        text = text[:check_int(max_chars, "max_chars", minimum=1)]
+        text = text[:max_chars]
     return text
 
 
@@ -142,7 +140,6 @@ def dyck_word(rng: random.Random, *, pairs: str = "()[]", max_depth: int = 8,
     bracket; deeper, it opens one with probability ``p_open`` (below ``max_depth`` and if there
     is room left in ``max_len``), else closes the innermost open bracket.
     """
-    check_instance(rng, "rng", random.Random)
     match = _check_pairs(pairs)
     openers = list(match)
     out, stack = [], []
@@ -163,10 +160,6 @@ def dyck_word(rng: random.Random, *, pairs: str = "()[]", max_depth: int = 8,
 def dyck_corpus(n_words: int, *, seed: int = 0, pairs: str = "()[]", max_depth: int = 8,
                 p_open: float = 0.5, max_len: int = 60, sep: str = "\n") -> str:
     """``n_words`` bracket words (see :func:`dyck_word`), each followed by ``sep``."""
-    n_words = check_int(n_words, "n_words", minimum=1)
-    check_int(seed, "seed", minimum=0)
-    check_int(max_depth, "max_depth", minimum=1)
-    check_int(max_len, "max_len", minimum=2)
     check_float(p_open, "p_open", minimum=0.0, maximum=1.0)
     if not isinstance(sep, str) or len(sep) != 1 or sep in pairs:
         raise ValueError(f"sep must be one character that is not a bracket, got {sep!r}")
@@ -178,7 +171,6 @@ def dyck_corpus(n_words: int, *, seed: int = 0, pairs: str = "()[]", max_depth: 
 def is_well_formed(word: str, pairs: str = "()[]") -> bool:
     """True if ``word`` is a non-empty string of brackets in which every bracket is closed by
     its own partner, innermost first (``"([])"`` yes; ``"([)]"``, ``"(("``, ``")("`` no)."""
-    check_instance(word, "word", str)
     match = _check_pairs(pairs)
     closers = set(match.values())
     stack = []
@@ -193,7 +185,6 @@ def is_well_formed(word: str, pairs: str = "()[]") -> bool:
 def well_formed_fraction(text: str, *, pairs: str = "()[]", sep: str = "\n") -> float:
     """Fraction of the complete words of ``text`` (those followed by ``sep``) that are
     well-formed; an empty word counts as malformed. Raises if ``text`` has no complete word."""
-    check_instance(text, "text", str)
     words = text.split(sep)[:-1]
     if not words:
         raise ValueError(f"text has no complete word (no {sep!r} in it)")
@@ -206,7 +197,6 @@ def opener_distances(text: str, pairs: str = "()[]") -> torch.Tensor:
     Position ``i`` holding a closing bracket whose partner sits at ``j`` gets ``i - j``;
     every other position (openers, separators, unmatched closers) gets -1. Shape ``(T,)``.
     """
-    check_instance(text, "text", str)
     match = _check_pairs(pairs)
     closers = set(match.values())
     dist = torch.full((len(text),), -1, dtype=torch.long)
@@ -241,7 +231,7 @@ def windows(ids, length: int, *, stride: int | None = None) -> tuple[torch.Tenso
     """
     ids = check_ids(ids)
     T = check_int(length, "length", minimum=1)
-    stride = T if stride is None else check_int(stride, "stride", minimum=1)
+    stride = T if stride is None else stride
     if len(ids) < T + 1:
         raise ValueError(f"a window of length {T} needs at least {T + 1} ids (inputs plus one "
                          f"target), got {len(ids)}")
