@@ -34,20 +34,11 @@ def make_series(n: int, *, period: int = 24, trend: float = 0.02, amplitude: flo
     harmonic), ``eps_t`` standard normal, independent. The best possible one-step forecast has
     mean absolute error ``noise * sqrt(2 / pi)``.
     """
-    n = check_int(n, "n", minimum=2)
-    P = check_int(period, "period", minimum=2)
-    trend = check_float(trend, "trend")
-    amplitude = check_float(amplitude, "amplitude")
-    noise = check_float(noise, "noise", minimum=0.0)
+    P = check_int(period, "period", minimum=2)  # P = 0 would give NaN silently
     g = make_generator(seed)
     t = torch.arange(n, dtype=torch.float32)                                  # (N,)
     season = torch.sin(2 * math.pi * t / P) + 0.5 * torch.sin(4 * math.pi * t / P + 1.0)
     return trend * t + amplitude * season + noise * torch.randn(n, generator=g)
-
-
-def _check_series(series) -> torch.Tensor:
-    check_tensor(series, "series", ndim=1)
-    return series
 
 
 def make_windows(series: torch.Tensor, input_len: int, horizon: int, *, stride: int = 1):
@@ -55,10 +46,9 @@ def make_windows(series: torch.Tensor, input_len: int, horizon: int, *, stride: 
 
     Returns ``X (N, L, 1)`` and ``Y (N, K)``; window ``n`` starts at ``n * stride``.
     """
-    series = _check_series(series)
+    check_tensor(series, "series", ndim=1)
     L = check_int(input_len, "input_len", minimum=1)
     K = check_int(horizon, "horizon", minimum=1)
-    stride = check_int(stride, "stride", minimum=1)
     if len(series) < L + K:
         raise ValueError(f"windows of {L} inputs and {K} targets need a series of at least "
                          f"{L + K} values, got {len(series)}")
@@ -106,10 +96,9 @@ class Forecaster(nn.Module):
         super().__init__()
         self.horizon = check_int(horizon, "horizon", minimum=1)
         if levels is not None:
-            if not isinstance(levels, (tuple, list)) or len(levels) != 2:
-                raise TypeError(f"levels must be None or a pair (mean, std), got {levels!r}")
-            levels = (check_float(levels[0], "levels[0] (mean)"),
-                      check_float(levels[1], "levels[1] (std)", minimum=0.0, strict_min=True))
+            mean, std = levels
+            levels = (check_float(mean, "levels[0] (mean)"),
+                      check_float(std, "levels[1] (std)", minimum=0.0, strict_min=True))
         self.levels = levels
         self.rnn = make_rnn(cell, 1, hidden_size)
         self.readout = nn.Linear(hidden_size, self.horizon)
