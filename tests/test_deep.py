@@ -36,7 +36,6 @@ BAD_OPTIONS = [                     # (kwargs, message): each a ValueError
     (dict(norm="group"), "norm must be one of"),
     (dict(depth=0), "depth must be >= 1"),
     (dict(init_scale=-1.0), "init_scale must be >= 0"),
-    (dict(residual_scale=-0.5), "residual_scale must be >= 0"),
     (dict(norm="batch", bias=-1.0), "needs norm='none'"),
     (dict(init="identity"), "square"),
 ]
@@ -50,8 +49,6 @@ def test_bad_options_are_rejected(subtests):
 
 
 def test_bad_types_are_rejected():
-    with pytest.raises(TypeError, match="residual must be True or False"):
-        _mlp(residual=1)
     with pytest.raises(TypeError, match="width must be an int"):
         deep.DeepMLP(D, 2.5, L)
     with pytest.raises(TypeError, match="seed must be an int"):
@@ -187,8 +184,6 @@ def test_activation_stds_and_mean_derivatives():
     t = _mlp(activation="tanh")
     by_hand = torch.stack([(1 - torch.tanh(a) ** 2).pow(2).mean() for a in t.trace(x)["pre"]])
     assert torch.allclose(deep.mean_derivatives(t, x, squared=True), by_hand)
-    with pytest.raises(TypeError, match="squared must be True or False"):
-        deep.mean_derivatives(t, x, squared=1)
 
 
 def test_dead_fraction():
@@ -283,8 +278,6 @@ def test_measurements_check_arguments(subtests):
     for fn in MEASUREMENTS:
         with subtests.test(fn=fn.__name__):
             m = _mlp()
-            with pytest.raises(TypeError, match="must be a rnnlab.deep.DeepMLP"):
-                fn(torch.nn.Linear(D, 1), _x())
             with pytest.raises(ValueError, match=f"size {D} on axis 1"):
                 fn(m, _x(d=D + 1))
             with pytest.raises(TypeError, match="must be a torch.Tensor"):
@@ -295,7 +288,5 @@ def test_grad_options_are_checked():
     m = _mlp()
     with pytest.raises(ValueError, match="wrt must be one of"):
         deep.layer_grad_norms(m, _x(), wrt="bias")
-    with pytest.raises(TypeError, match="loss_fn must be callable"):
-        deep.layer_grad_norms(m, _x(), loss_fn=3)
     with pytest.raises(ValueError, match="scalar"):
         deep.layer_grad_norms(m, _x(), loss_fn=lambda y: y)

@@ -39,7 +39,6 @@ from torch import nn
 from ._validate import (
     check_choice,
     check_float,
-    check_instance,
     check_int,
     check_scalar,
     check_tensor,
@@ -75,18 +74,14 @@ class DeepMLP(nn.Module):
         self.in_features = check_int(in_features, "in_features", minimum=1)
         self.width = check_int(width, "width", minimum=1)
         self.depth = check_int(depth, "depth", minimum=1)
-        check_int(out_features, "out_features", minimum=1)
         self.activation = check_choice(activation, "activation", list(ACTIVATIONS))
         self.init = check_choice(init, "init", list(INITS))
         self.norm = check_choice(norm, "norm", list(NORMS))
-        self.residual = check_instance(residual, "residual", bool, "True or False")
-        self.residual_scale = check_float(residual_scale, "residual_scale", minimum=0.0)
+        self.residual, self.residual_scale = residual, residual_scale
         init_scale = check_float(init_scale, "init_scale", minimum=0.0)
-        if bias is not None:
-            bias = check_float(bias, "bias")
-            if norm != "none":
-                raise ValueError(f"bias={bias} needs norm='none': a normalised layer has no "
-                                 f"bias before its normalisation (got norm={norm!r})")
+        if bias is not None and norm != "none":
+            raise ValueError(f"bias={bias} needs norm='none': a normalised layer has no "
+                             f"bias before its normalisation (got norm={norm!r})")
         self.act = ACTIVATIONS[activation]
         sizes = [in_features] + [width] * depth
         self.linears = nn.ModuleList(nn.Linear(a, b, bias=norm == "none")
@@ -95,7 +90,7 @@ class DeepMLP(nn.Module):
         self.norms = nn.ModuleList([nn.Identity()] * depth if norm == "none"
                                    else [self._norm_layer(width) for _ in range(depth)])
         self.readout = nn.Linear(width, out_features)
-        self._initialise(make_generator(check_int(seed, "seed", minimum=0)), init_scale, bias)
+        self._initialise(make_generator(seed), init_scale, bias)
 
     def _norm_layer(self, width):
         if self.norm == "batch":
@@ -146,11 +141,6 @@ class DeepMLP(nn.Module):
         return self.trace(x)["y"]                              # (B, O)
 
 
-def _check(model, x):
-    check_instance(model, "model", DeepMLP, "a rnnlab.deep.DeepMLP")
-    return check_tensor(x, "x", shape=("B", model.in_features))
-
-
 def layer_grad_norms(model: DeepMLP, x: torch.Tensor, *, wrt: str = "output",
                      loss_fn: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
     """Gradient norm per hidden layer ``l = 1..depth``, shape ``(depth,)``.
@@ -161,9 +151,7 @@ def layer_grad_norms(model: DeepMLP, x: torch.Tensor, *, wrt: str = "output",
     output ``(B, O)`` to a scalar; the default ``y.sum() / B`` sends the same gradient into
     every output. The weights' ``.grad`` are left untouched.
     """
-    _check(model, x)
-    check_choice(wrt, "wrt", ["output", "weight"])
-    check_instance(loss_fn, "loss_fn", (Callable, type(None)), "callable or None")
+    check_choice(wrt, "wrt", ["output", "weight"])  # x is checked by model.trace
     with torch.enable_grad():
         out = model.trace(x)
         y = out["y"]                                           # (B, O)
@@ -186,7 +174,6 @@ def grad_ratio(model: DeepMLP, x: torch.Tensor, *, wrt: str = "output", loss_fn=
 @torch.no_grad()
 def activation_stds(model: DeepMLP, x: torch.Tensor) -> torch.Tensor:
     """Standard deviation of each layer's output ``h_l`` over batch and units, ``(depth,)``."""
-    _check(model, x)
     return torch.stack([h.std() for h in model.trace(x)["post"]])  # (L,)
 
 
@@ -206,8 +193,6 @@ def mean_derivatives(model: DeepMLP, x: torch.Tensor, *, squared: bool = False) 
     """Mean of ``act'(a_l)`` over batch and units for each layer, ``(depth,)``; with
     ``squared=True`` the mean of ``act'(a_l)**2``, whose square root times the gain of the
     weights predicts the factor by which a layer scales the back-propagated gradient."""
-    _check(model, x)
-    check_instance(squared, "squared", bool, "True or False")
     return torch.stack([(d ** 2 if squared else d).mean()
                         for d in _derivatives(model, x)])  # (L,)
 
@@ -220,7 +205,6 @@ def dead_fraction(model: DeepMLP, x: torch.Tensor, *, threshold: float = 0.0) ->
     data, so they have stopped learning (for ReLU: the input is negative on every example).
     A small positive threshold counts *saturated* units of sigmoid or tanh.
     """
-    _check(model, x)
     threshold = check_float(threshold, "threshold", minimum=0.0)
     return torch.stack([(d.abs() <= threshold).all(dim=0).to(x.dtype).mean()
                         for d in _derivatives(model, x)])  # (L,)
@@ -230,7 +214,6 @@ def saturated_fraction(model: DeepMLP, x: torch.Tensor, *, threshold: float = 0.
     """Fraction of the (example, unit) pairs of each layer whose ``|act'|`` is at most
     ``threshold``, shape ``(depth,)``: how much of the layer is in the flat part of a sigmoid or
     tanh on this data (:func:`dead_fraction` counts only units flat on *every* example)."""
-    _check(model, x)
     threshold = check_float(threshold, "threshold", minimum=0.0)
     return torch.stack([(d.abs() <= threshold).to(x.dtype).mean()
                         for d in _derivatives(model, x)])  # (L,)
@@ -241,7 +224,6 @@ def preactivation_percentiles(model: DeepMLP, x: torch.Tensor,
                               q=(15.0, 50.0, 85.0)) -> torch.Tensor:
     """Percentiles ``q`` of each layer's activation input over batch and units,
     ``(depth, len(q))``."""
-    _check(model, x)
     qs = torch.as_tensor(q, dtype=torch.float32).flatten()
     if qs.numel() == 0 or qs.min() < 0 or qs.max() > 100:
         raise ValueError(f"q must be percentiles in [0, 100], got {q!r}")
@@ -261,7 +243,6 @@ def input_output_jacobian(model: DeepMLP, x: torch.Tensor) -> torch.Tensor:
     defined: ``norm="batch"`` is refused. A layer-normalised stack is differentiated by
     autograd, one output unit at a time.
     """
-    _check(model, x)
     if model.norm == "batch":
         raise ValueError("input_output_jacobian needs a stack whose examples are independent, "
                          "got norm='batch' (its statistics couple the examples of a batch)")
@@ -274,9 +255,9 @@ def input_output_jacobian(model: DeepMLP, x: torch.Tensor) -> torch.Tensor:
                     for k in range(model.width)]               # width x (B, D): row k of each
         return torch.stack(rows, dim=1)                        # (B, W, D)
     with torch.no_grad():
-        jac = None
+        jac, ds = None, _derivatives(model, x)                 # model.trace checks x
         eye = torch.eye(model.width, dtype=x.dtype, device=x.device)
-        for i, (d, w) in enumerate(zip(_derivatives(model, x), model.weights)):
+        for i, (d, w) in enumerate(zip(ds, model.weights)):
             step = d.unsqueeze(-1) * w                         # (B, W, n_in): diag(act') W_l
             if model.residual and i > 0:
                 step = eye + model.residual_scale * step       # (B, W, W)
