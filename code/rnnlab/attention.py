@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._validate import check_ids, check_instance, check_int, check_tensor, describe
+from ._validate import check_ids, check_int, check_tensor, describe
 from .seq2seq import Seq2Seq, _check_source
 
 __all__ = ["additive_attention", "AdditiveAttention", "right_align", "AlignedSeq2Seq",
@@ -57,9 +57,7 @@ def additive_attention(s, keys, W_s, W_h, v, *, b=None, mask=None):
     """
     check_tensor(s, "s", ndim=2)
     check_tensor(keys, "keys", shape=(s.shape[0], "S", "Hk"))
-    A = W_s.shape[0] if isinstance(W_s, torch.Tensor) else None
-    check_tensor(W_s, "W_s", shape=(A, s.shape[1]))
-    check_tensor(W_h, "W_h", shape=(A, keys.shape[2]))
+    A = W_s.shape[0]                     # W_s and W_h: a wrong size fails in the matmul
     check_tensor(v, "v", shape=(A,))
     if b is not None:
         check_tensor(b, "b", shape=(A,))
@@ -78,9 +76,6 @@ class AdditiveAttention(nn.Module):
 
     def __init__(self, query_size: int, key_size: int, attention_size: int):
         super().__init__()
-        check_int(query_size, "query_size", minimum=1)
-        check_int(key_size, "key_size", minimum=1)
-        check_int(attention_size, "attention_size", minimum=1)
         self.W_s = nn.Linear(query_size, attention_size, bias=False)
         self.W_h = nn.Linear(key_size, attention_size)
         self.v = nn.Linear(attention_size, 1, bias=False)
@@ -184,7 +179,7 @@ class AttentionSeq2Seq(AlignedSeq2Seq):
                return_weights: bool = False):
         """Feed back the most likely token ``max_len`` times: ``(B, max_len)``, and with
         ``return_weights`` the attention weights ``(B, max_len, S)`` of every output step."""
-        max_len = check_int(max_len, "max_len", minimum=1)
+        max_len = check_int(max_len, "max_len", minimum=1)  # 0 would fail deep in _steps
         memory = self(src)
         first = torch.full((src.shape[0], max_len), bos_id, dtype=torch.long, device=src.device)
         logits, weights = self._steps(memory, first, feed_back=True)
@@ -202,7 +197,6 @@ def source_gradient_norms(model: Seq2Seq, src: torch.Tensor, tgt: torch.Tensor,
     sends back to each of its inputs. Works for :class:`~rnnlab.seq2seq.Seq2Seq` and
     :class:`AttentionSeq2Seq`; the weights' ``.grad`` are left untouched.
     """
-    check_instance(model, "model", Seq2Seq, "a Seq2Seq or AttentionSeq2Seq")
     src = check_ids(src, "src", ndim=2)
     check_tensor(tgt, "tgt", shape=(src.shape[0], "T"), floating=False)
     step = check_int(step, "step", minimum=0, maximum=tgt.shape[1] - 2)
