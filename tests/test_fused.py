@@ -38,8 +38,6 @@ BAD_INPUTS = [                      # (what, call, error, message)
      ValueError, "head must be one of"),
     ("model gru with forget_bias", lambda: FusedSequenceModel(D, H, 1, cell="gru", forget_bias=1.0),
      ValueError, "forget_bias applies to cell='lstm'"),
-    ("model output_size=0", lambda: FusedSequenceModel(D, H, 0),
-     ValueError, "output_size must be >= 1"),
     ("model input of the wrong size", lambda: FusedSequenceModel(D, H, 1)(torch.zeros(B, T, D + 1)),
      ValueError, "size 3 on axis 2"),
 ]

@@ -314,16 +314,12 @@ def test_bad_inputs():
         cell.weights("z")
     with pytest.raises(TypeError, match="module must be torch.nn.LSTM or LSTMCell, got GRU"):
         cell.load_from_torch(nn.GRU(D, H))
-    with pytest.raises(ValueError, match="layer must be <= 1"):
-        cell.load_from_torch(nn.LSTM(D, H, num_layers=2), layer=2)
     with pytest.raises(ValueError, match="shape mismatch"):
         cell.load_from_torch(nn.LSTM(D + 1, H))
     with pytest.raises(ValueError, match="is bidirectional"):
         cells_from_torch(nn.LSTM(D, H, bidirectional=True))
     with pytest.raises(ValueError, match="needs a bidirectional module"):
         cell.load_from_torch(nn.LSTM(D, H), reverse=True)
-    with pytest.raises(TypeError, match="reverse must be True or False"):
-        cell.load_from_torch(nn.LSTM(D, H, bidirectional=True), reverse=1)
     with pytest.raises(ValueError, match="biased"):
         GRUCell(D, H).load_from_torch(nn.GRU(D, H, bias=False))
     with pytest.raises(ValueError, match="x must have size 3 on axis 2"):
@@ -336,14 +332,10 @@ def test_bad_inputs():
         GRUCell(D, H).unroll(torch.zeros(B, T, D), torch.zeros(B + 1, H))
     with pytest.raises(TypeError, match="module must be torch.nn.LSTM or torch.nn.GRU"):
         cells_from_torch(nn.RNN(D, H))
-    with pytest.raises(TypeError, match="non-empty list"):
-        cells_to_torch([])
     with pytest.raises(TypeError, match="no layer for ChoGRUCell"):
         ChoGRUCell(D, H).to_torch()
     with pytest.raises(TypeError, match="all be LSTMCell or all be GRUCell"):
         cells_to_torch([LSTMCell(D, H), GRUCell(H, H)])
-    with pytest.raises(ValueError, match="stacked cells need"):
-        cells_to_torch([LSTMCell(D, H), LSTMCell(D, H)])
 
 
 def test_bidirectional_layer_of_two_cells_equals_torch_bidirectional(subtests):

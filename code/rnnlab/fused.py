@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._validate import check_choice, check_float, check_int, check_tensor
+from ._validate import check_choice, check_float, check_tensor
 from .models import SequenceModel, make_cell, make_rnn
 
 __all__ = ["FusedSequenceModel"]
@@ -36,7 +36,6 @@ class FusedSequenceModel(nn.Module):
                  cell: str = "lstm", head: str = "last", nonlinearity: str = "tanh",
                  forget_bias: float | None = None):
         super().__init__()
-        check_int(output_size, "output_size", minimum=1)
         self.kind = cell
         self.head = check_choice(head, "head", ["last", "all"])
         self.layer = make_rnn(cell, input_size, hidden_size, nonlinearity=nonlinearity)

@@ -114,10 +114,6 @@ class _GatedCell(nn.Module):
             raise TypeError(f"module must be torch.nn.{cls.TORCH_TYPES[0].__name__} or "
                             f"{cls.TORCH_TYPES[1].__name__}, got {type(module).__name__}")
         is_layer = not isinstance(module, cls.TORCH_TYPES[1])
-        last = module.num_layers - 1 if is_layer else 0
-        layer = check_int(layer, "layer", minimum=0, maximum=last)
-        if not isinstance(reverse, bool):
-            raise TypeError(f"reverse must be True or False, got {type(reverse).__name__}")
         if reverse and not (is_layer and module.bidirectional):
             raise ValueError("reverse=True needs a bidirectional module (bidirectional=True)")
         if not module.bias or (is_layer and getattr(module, "proj_size", 0)):
@@ -290,16 +286,10 @@ def cells_from_torch(module: nn.Module) -> list:
 def cells_to_torch(cells) -> nn.Module:
     """A batch-first ``torch.nn.LSTM`` / ``GRU`` whose layer ``l`` has the weights of
     ``cells[l]``."""
-    if not isinstance(cells, (list, tuple)) or not cells:
-        raise TypeError(f"cells must be a non-empty list of cells, got {type(cells).__name__}")
     kind = type(cells[0])
     if kind not in (LSTMCell, GRUCell) or any(type(c) is not kind for c in cells):
         raise TypeError("cells must all be LSTMCell or all be GRUCell (PyTorch has no layer "
                         f"for {type(cells[0]).__name__})")
-    for below, above in zip(cells, cells[1:]):
-        if above.input_size != below.hidden_size or above.hidden_size != below.hidden_size:
-            raise ValueError("stacked cells need input_size == hidden_size == the first's "
-                             "hidden_size")
     module = (nn.LSTM if kind is LSTMCell else nn.GRU)(
         cells[0].input_size, cells[0].hidden_size, num_layers=len(cells), batch_first=True)
     with torch.no_grad():

@@ -44,8 +44,6 @@ CELLS: dict[str, type] = {
 def make_cell(kind: str, input_size: int, hidden_size: int, **kwargs) -> nn.Module:
     """Build a cell by name: ``make_cell("rnn", D, H, nonlinearity="relu")`` is
     ``RNNCell(D, H, nonlinearity="relu")``."""
-    if not isinstance(kind, str):
-        raise TypeError(f"kind must be a string, one of {sorted(CELLS)}, got {type(kind).__name__}")
     check_choice(kind, "kind", list(CELLS))
     return CELLS[kind](input_size, hidden_size, **kwargs)
 
@@ -56,13 +54,8 @@ def make_rnn(cell: str, input_size: int, hidden_size: int, *, num_layers: int = 
     ``nonlinearity``), ``torch.nn.LSTM`` or ``torch.nn.GRU``;
     ``layer(x (B, T, D), state) -> (outputs (B, T, H), state)``."""
     kinds = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-    if not isinstance(cell, str):
-        raise TypeError(f"cell must be a string, one of {sorted(kinds)}, got {type(cell).__name__}")
     check_choice(cell, "cell", list(kinds))
-    check_int(input_size, "input_size", minimum=1)
-    check_int(hidden_size, "hidden_size", minimum=1)
-    check_int(num_layers, "num_layers", minimum=1)
-    check_choice(nonlinearity, "nonlinearity", ["tanh", "relu"])
+    check_int(input_size, "input_size", minimum=1)  # PyTorch checks hidden_size and num_layers
     if cell != "rnn" and nonlinearity != "tanh":
         raise ValueError(f"nonlinearity applies to cell='rnn', got cell={cell!r}")
     extra = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
@@ -127,7 +120,6 @@ class SequenceModel(nn.Module):
     def __init__(self, cell: nn.Module, output_size: int, *, head: str = "last"):
         super().__init__()
         self.layer = RecurrentLayer(cell)
-        check_int(output_size, "output_size", minimum=1)
         self.head = check_choice(head, "head", ["last", "all"])
         self.readout = nn.Linear(cell.hidden_size, output_size)
 
