@@ -215,9 +215,7 @@ def test_bad_inputs():
         gradients.hidden_grad_norms(cell, torch.ones(2, 5, 3, dtype=torch.long))
     with pytest.raises(ValueError, match="scalar"):
         gradients.hidden_grad_norms(cell, x, loss_fn=lambda h: h)
-    with pytest.raises(TypeError, match="callable"):
-        gradients.hidden_grad_norms(cell, x, loss_fn="sum")
-    with pytest.raises(ValueError, match="batch size 2"):
+    with pytest.raises(ValueError, match="state must have size 2 on axis 0"):
         gradients.hidden_grad_norms(cell, x, state=torch.zeros(3, 4, dtype=torch.double))
     with pytest.raises(ValueError, match="zero"):
         gradients.grad_ratio_by_lag(cell, x, loss_fn=lambda h: h.sum() * 0)

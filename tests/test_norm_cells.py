@@ -24,8 +24,6 @@ def test_layer_norm_function():
     assert torch.allclose(n.mean(-1), torch.zeros(B, dtype=a.dtype), atol=1e-12)
     assert torch.allclose(n.var(-1, unbiased=False), torch.ones(B, dtype=a.dtype), atol=1e-4)
     assert torch.allclose(n, torch.nn.functional.layer_norm(a, (H,)), atol=1e-12)
-    with pytest.raises(TypeError, match="must be a torch.Tensor"):
-        layer_norm([1.0, 2.0])
 
 
 NORM_CELLS = [("rnn_ln", LayerNormRNNCell), ("rnn_bn", BatchNormRNNCell)]   # (kind, class)
@@ -136,8 +134,6 @@ def test_bad_arguments(subtests):
                 cls(D, H, eps=0.0)
             with pytest.raises(TypeError, match="hidden_size must be an int"):
                 cls(D, 2.0)
-            with pytest.raises(TypeError, match="gamma must be a number"):
-                cls(D, H, gamma="big")
             with pytest.raises(ValueError, match="state must have size"):
                 models.RecurrentLayer(cls(D, H))(torch.zeros(B, T, D), torch.zeros(B + 1, H))
     with pytest.raises(ValueError, match="momentum must be <= 1"):   # the batch-norm cell's own

@@ -25,7 +25,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from ._validate import check_choice, check_instance, check_scalar, check_steps, check_tensor
+from ._validate import check_choice, check_scalar, check_state, check_steps, check_tensor
 
 __all__ = ["as_cell", "hidden_grads", "hidden_grad_norms", "grad_ratio_by_lag",
            "step_jacobians", "jacobian_product", "jacobian_norms"]
@@ -56,13 +56,9 @@ def _leaf_state(cell, x: torch.Tensor, state):
     """A state that requires grad, so every h_t is in the graph even with frozen weights."""
     if state is None:
         state = cell.init_state(x.shape[0], device=x.device, dtype=x.dtype)
-    parts = []
-    for i, s in enumerate(_parts(state)):
-        check_tensor(s, f"state[{i}]", ndim=2)
-        if s.shape[0] != x.shape[0]:
-            raise ValueError(f"state[{i}] must have batch size {x.shape[0]} like x, got "
-                             f"shape {tuple(s.shape)}")
-        parts.append(s.detach().clone().requires_grad_(True))
+    else:                                                 # the caller's: (B, H) or a tuple
+        check_state(state, "state", x.shape[0], cell.hidden_size)
+    parts = [s.detach().clone().requires_grad_(True) for s in _parts(state)]
     return _rebuild(tuple(parts), state)
 
 
@@ -81,7 +77,6 @@ def hidden_grads(model, x: torch.Tensor, *, state=None,
     """
     cell = as_cell(model)
     x = _check_x(cell, x)
-    check_instance(loss_fn, "loss_fn", (Callable, type(None)), "callable or None")
     with torch.enable_grad():
         state = _leaf_state(cell, x, state)
         hs = []

@@ -39,7 +39,6 @@ __all__ = ["LayerNormRNNCell", "BatchNormRNNCell", "layer_norm", "unroll_preacti
 
 def layer_norm(a: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     """``(a - mean) / sqrt(var + eps)`` over the last axis, per example (no gain, no bias)."""
-    check_tensor(a, "a")
     mu = a.mean(dim=-1, keepdim=True)                          # (..., 1)
     var = a.var(dim=-1, unbiased=False, keepdim=True)          # (..., 1)
     return (a - mu) / torch.sqrt(var + eps)                    # (..., H)
@@ -87,7 +86,7 @@ class LayerNormRNNCell(_NormCell):
     def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh", *,
                  gamma: float = 1.0, eps: float = 1e-5):
         super().__init__(input_size, hidden_size, nonlinearity, eps)
-        self.gamma_init = check_float(gamma, "gamma")
+        self.gamma_init = gamma
         self.gamma = nn.Parameter(torch.empty(hidden_size))               # (H,)
         self.reset_parameters()
 
@@ -113,7 +112,7 @@ class BatchNormRNNCell(_NormCell):
     def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh", *,
                  gamma: float = 0.1, momentum: float = 0.1, eps: float = 1e-5):
         super().__init__(input_size, hidden_size, nonlinearity, eps)
-        self.gamma_init = check_float(gamma, "gamma")
+        self.gamma_init = gamma
         self.momentum = check_float(momentum, "momentum", minimum=0.0, maximum=1.0)
         self.gamma_x = nn.Parameter(torch.empty(hidden_size))             # (H,)
         self.gamma_h = nn.Parameter(torch.empty(hidden_size))             # (H,)
