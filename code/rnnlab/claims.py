@@ -105,7 +105,7 @@ def log_to(path, *, source: str | None = None) -> logging.Handler:
     return handler
 
 
-def _compare(kind: str, text: str, value, op: str, threshold, *, fail: bool) -> float:
+def _compare(kind: str, text: str, value, op: str, threshold, *, fail: bool) -> bool:
     text = _check_text(text)
     v = _number(value, "the measured value", text)
     t = _number(threshold, "the threshold", text)
@@ -121,21 +121,23 @@ def _compare(kind: str, text: str, value, op: str, threshold, *, fail: bool) -> 
         raise ClaimFailed(f"claim does not hold: {line} is false")
     mark = "holds" if ok else "DOES NOT HOLD"
     print(f"{mark}: {line} (headroom {room:.0%})" if ok else f"{mark} on this machine: {line}")
-    return v
+    return ok
 
 
-def less(text: str, value, threshold) -> float:
-    """Assert ``value < threshold`` for the claim ``text``; return ``value``."""
-    return _compare("less", text, value, "<", threshold, fail=True)
+# The claims print what they checked and return nothing: a claim that ends a notebook cell
+# shows its line, not a stray number after it.
+def less(text: str, value, threshold) -> None:
+    """Assert ``value < threshold`` for the claim ``text``."""
+    _compare("less", text, value, "<", threshold, fail=True)
 
 
-def greater(text: str, value, threshold) -> float:
-    """Assert ``value > threshold`` for the claim ``text``; return ``value``."""
-    return _compare("greater", text, value, ">", threshold, fail=True)
+def greater(text: str, value, threshold) -> None:
+    """Assert ``value > threshold`` for the claim ``text``."""
+    _compare("greater", text, value, ">", threshold, fail=True)
 
 
-def between(text: str, value, low, high) -> float:
-    """Assert ``low < value < high`` for the claim ``text``; return ``value``."""
+def between(text: str, value, low, high) -> None:
+    """Assert ``low < value < high`` for the claim ``text``."""
     text = _check_text(text)
     v = _number(value, "the measured value", text)
     lo, hi = _number(low, "low", text), _number(high, "high", text)
@@ -148,7 +150,6 @@ def between(text: str, value, low, high) -> float:
     if not ok:
         raise ClaimFailed(f"claim does not hold: {line} is false")
     print(f"holds: {line} (headroom {room:.0%})")
-    return v
 
 
 def holds(text: str, condition, detail: str = "") -> None:
@@ -163,14 +164,12 @@ def holds(text: str, condition, detail: str = "") -> None:
     print(f"holds: {text}{suffix}")
 
 
-def on_this_machine(text: str, value, op: str, threshold) -> bool:
+def on_this_machine(text: str, value, op: str, threshold) -> None:
     """Record a fact about this machine's hardware or libraries, ``value op threshold`` with
-    ``op`` ``"<"`` or ``">"``: print what was measured and whether it holds here; never raise.
-    Returns whether it holds."""
+    ``op`` ``"<"`` or ``">"``: print what was measured and whether it holds here; never raise."""
     if op not in ("<", ">"):
         raise ValueError(f"op must be '<' or '>', got {op!r}")
-    v = _compare("machine", text, value, op, threshold, fail=False)
-    return v < float(threshold) if op == "<" else v > float(threshold)
+    _compare("machine", text, value, op, threshold, fail=False)
 
 
 #: The mime-type prefix under which MyST-NB finds glued values without showing them.
