@@ -129,15 +129,10 @@ def test_wins_pairs_results_by_seed_and_table_lists_every_method():
 
 # (what is wrong, the call, the error and what it says)
 BAD_SEED_INPUTS = [
-    ("run: not a function", lambda: seeds.run(3), TypeError, "experiment must be a function"),
     ("run: no seeds", lambda: seeds.run(lambda s: s, seeds=[]), ValueError, "at least one seed"),
-    ("run: negative seed", lambda: seeds.run(lambda s: s, seeds=[-1]), ValueError,
-     "seed must be >= 0"),
     ("spread: empty", lambda: seeds.spread([]), ValueError, "non-empty 1-D"),
-    ("spread: not numbers", lambda: seeds.spread(["a"]), TypeError, "results must be numbers"),
     ("wins: other seeds", lambda: seeds.wins({0: 1}, {1: 1}), ValueError, "same seeds"),
     ("wins: other lengths", lambda: seeds.wins([1, 2], [1]), ValueError, "one value per seed"),
-    ("table: empty", lambda: seeds.table({}), TypeError, "non-empty dict"),
 ]
 
 

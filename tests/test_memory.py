@@ -138,8 +138,6 @@ def test_bad_arguments(subtests):
 def test_bad_inputs():
     layer, readout = _rnn()
     x, y = _data(6)
-    with pytest.raises(TypeError, match="layer must be a torch.nn.Module"):
-        memory.bptt_gradients(lambda x: x, readout, x, y)
     with pytest.raises(ValueError, match="target must have size 6 on axis 1"):
         memory.bptt_gradients(layer, readout, x, y[:, :5])
     with pytest.raises(ValueError, match="x must have 3 dimensions"):
@@ -174,7 +172,6 @@ def test_graph_nodes_counts_each_operation_once_and_grows_with_the_steps():
 
 
 GRAPH_NODES_BAD_INPUTS = [                 # (what, value, error, message)
-    ("an array", np.ones(3), TypeError, "tensor must be a torch.Tensor"),
     ("a leaf", torch.ones(3, requires_grad=True), ValueError, "requires_grad=True"),
     ("no grad", torch.ones(3) * 2, ValueError, "requires_grad=False"),
 ]
@@ -211,8 +208,6 @@ def test_backward_entries_counts_the_gradients_every_node_returns():
 
 
 BACKWARD_ENTRIES_BAD_INPUTS = [            # (what, value, error, message)
-    ("an array", np.ones(3), TypeError, "tensor must be a torch.Tensor"),
-    ("integers", torch.ones(3, dtype=torch.long), TypeError, "floating dtype"),
     ("a leaf", torch.ones(3, requires_grad=True), ValueError, "requires_grad=True"),
     ("no grad", torch.ones(3) * 2, ValueError, "requires_grad=False"),
 ]

@@ -32,8 +32,6 @@ def test_smooth_rejects_bad_input():
         plot.smooth([1.0], window=2.0)
     with pytest.raises(ValueError, match=r"one-dimensional, got shape \(2, 2\)"):
         plot.smooth(np.zeros((2, 2)))
-    with pytest.raises(TypeError, match="values must be a sequence of numbers"):
-        plot.smooth(["a", "b"])
 
 
 def _hist(n=30, scale=1.0):
@@ -58,10 +56,6 @@ def test_plot_history_on_a_given_axes_and_key():
 
 
 def test_plot_history_rejects_bad_input():
-    with pytest.raises(TypeError, match="non-empty dict"):
-        plot.plot_history({})
-    with pytest.raises(TypeError, match="non-empty dict"):
-        plot.plot_history([_hist()])
     with pytest.raises(ValueError, match=r"has no 'acc'; it has \['grad_norm', 'loss', 'step'\]"):
         plot.plot_history({"run": _hist()}, key="acc")
 

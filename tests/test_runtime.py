@@ -120,9 +120,6 @@ def test_best_times_measures_cpu_time_in_milliseconds_on_one_thread():
 
 # (what, fns, keyword arguments, error, message)
 BEST_TIMES_BAD_ARGUMENTS = [
-    ("no function", {}, {}, TypeError, "fns must be a non-empty dict"),
-    ("a list", [time.sleep], {}, TypeError, "fns must be a non-empty dict .*got list"),
-    ("a value not callable", {"a": 3}, {}, TypeError, r"got dict with values \['int'\]"),
     ("rounds 0", {"a": int}, {"rounds": 0}, ValueError, "rounds must be >= 1"),
     ("inner 1.5", {"a": int}, {"inner": 1.5}, TypeError, "inner must be an int"),
 ]
@@ -144,5 +141,3 @@ def test_profiled_ops_names_the_operators_quietly():
                           check=True)
     assert "aten::matmul" in done.stdout
     assert "USDT" not in done.stderr, done.stderr
-    with pytest.raises(TypeError, match="fn must be a function of no arguments, got Tensor"):
-        runtime.profiled_ops(torch.ones(3))

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._validate import check_choice, check_instance, check_int, check_tensor
+from ._validate import check_choice, check_int, check_tensor
 
 __all__ = ["MODES", "SavedTensorMeter", "graph_nodes", "BPTTResult", "bptt_gradients",
            "detach_state", "backward_entries"]
@@ -116,7 +116,6 @@ class SavedTensorMeter:
 def graph_nodes(tensor: torch.Tensor) -> int:
     """The number of autograd nodes reachable from ``tensor.grad_fn`` (chapters 4 and 7): every
     operation the backward pass from ``tensor`` runs, each counted once."""
-    check_tensor(tensor, "tensor", floating=False)
     return len(_reachable_nodes(tensor))
 
 
@@ -143,8 +142,7 @@ def backward_entries(tensor: torch.Tensor) -> int:
     whole ``(B, T, D)`` gradient, mostly zeros: read at every step, that is ``T`` such
     gradients, ``B T^2 D`` entries, where ``x.unbind(1)`` returns ``B T D`` once.
     """
-    check_tensor(tensor, "tensor")
-    nodes = _reachable_nodes(tensor)
+    nodes = _reachable_nodes(tensor)          # refuses a tensor autograd did not record
     leaves = [node.variable for node in nodes if hasattr(node, "variable")]  # AccumulateGrad
     entries = []
 
@@ -215,8 +213,6 @@ def bptt_gradients(layer: nn.Module, readout: nn.Module, x: torch.Tensor, target
     The gradients of ``layer`` and ``readout`` are reset first, then hold this gradient.
     """
     check_choice(mode, "mode", list(MODES))
-    for name, module in (("layer", layer), ("readout", readout)):
-        check_instance(module, name, nn.Module, "a torch.nn.Module")
     B, T, _ = check_tensor(x, "x", ndim=3).shape
     check_tensor(target, "target", shape=(B, T, "O"))
     if mode == "full":

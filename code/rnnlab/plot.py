@@ -31,11 +31,7 @@ def use_style() -> None:
 def smooth(values, window: int = 20) -> np.ndarray:
     """Trailing moving average (the first points average what exists so far)."""
     window = check_int(window, "window", minimum=1)
-    try:
-        v = np.asarray(values, dtype=float)
-    except (TypeError, ValueError):
-        raise TypeError("values must be a sequence of numbers, got "
-                        f"{type(values).__name__}") from None
+    v = np.asarray(values, dtype=float)         # NumPy names what is not a number
     if v.ndim != 1:
         raise ValueError(f"values must be one-dimensional, got shape {v.shape}")
     c = np.cumsum(np.insert(v, 0, 0.0))
@@ -47,8 +43,6 @@ def smooth(values, window: int = 20) -> np.ndarray:
 def plot_history(histories: dict, *, key: str = "loss", ax=None, baseline: float | None = None,
                  baseline_label: str = "baseline", window: int = 20, logy: bool = False):
     """Plot ``history[key]`` (smoothed) for each named history from :func:`rnnlab.train.fit`."""
-    if not isinstance(histories, dict) or not histories:
-        raise TypeError("histories must be a non-empty dict {label: history}")
     ax = ax or plt.subplots()[1]
     for label, hist in histories.items():
         if key not in hist:
