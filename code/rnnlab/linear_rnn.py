@@ -56,7 +56,7 @@ def ring_init(state_size: int, r_min: float = 0.9, r_max: float = 0.999,
               max_phase: float = 2 * math.pi, *, generator: torch.Generator | None = None):
     """``(nu_log, theta_log)``, each ``(N,)``: eigenvalues uniform on the ring
     ``r_min <= |lambda| <= r_max`` (uniform in area) with phases uniform in ``[0, max_phase]``."""
-    N = check_int(state_size, "state_size", minimum=1)
+    N = state_size                                   # LinearRecurrentCell checks it
     r_min = check_float(r_min, "r_min", minimum=0.0)
     r_max = check_float(r_max, "r_max", minimum=r_min)
     if r_max >= 1.0:
@@ -188,11 +188,7 @@ class LinearRNN(nn.Module):
                  head: str = "last", method: str = "scan", core: str = "lru",
                  max_lag: int | None = None, **ring):
         super().__init__()
-        check_int(input_size, "input_size", minimum=1)
-        check_int(hidden_size, "hidden_size", minimum=1)
-        check_int(state_size, "state_size", minimum=1)
-        check_int(output_size, "output_size", minimum=1)
-        self.head = check_choice(head, "head", ["last", "all"])
+        self.head = check_choice(head, "head", ["last", "all"])  # sizes: the layers check them
         self.core = check_choice(core, "core", list(CORES))
         self.method = check_choice(method, "method", [*METHODS, "reduce"])
         if method == "reduce" and (head != "last" or core != "lru"):

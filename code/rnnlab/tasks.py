@@ -24,12 +24,11 @@ a seed never depends on what ran before), with a function giving its chance base
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from ._validate import check_instance, check_int, check_tensor
+from ._validate import check_int, check_tensor
 from .runtime import make_generator
 
 __all__ = ["adding_problem", "adding_baseline_mse", "last_marked_value",
@@ -40,7 +39,7 @@ __all__ = ["adding_problem", "adding_baseline_mse", "last_marked_value",
 def _generator(generator, seed):
     if generator is None:
         return make_generator(0 if seed is None else seed)
-    return check_instance(generator, "generator", torch.Generator, "a torch.Generator")
+    return generator                                   # torch names one of another type
 
 
 def adding_problem(batch_size: int, length: int, *, generator=None, seed: int | None = None):
@@ -162,7 +161,6 @@ class BagOfSymbols(nn.Module):
     def __init__(self, input_size: int, n_classes: int):
         super().__init__()
         self.input_size = check_int(input_size, "input_size", minimum=1)
-        check_int(n_classes, "n_classes", minimum=2)
         self.readout = nn.Linear(input_size, n_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -182,6 +180,5 @@ def accuracy(scores: torch.Tensor, y: torch.Tensor) -> float:
 def batches(task, batch_size: int, length: int, *, seed: int = 0):
     """A ``batch_fn(step)`` for :func:`rnnlab.train.fit` that draws fresh batches of ``task``
     from one generator seeded with ``seed``; ``task`` checks ``batch_size`` and ``length``."""
-    check_instance(task, "task", Callable, "a task function such as adding_problem")
     g = make_generator(seed)
     return lambda step: task(batch_size, length, generator=g)
