@@ -152,8 +152,6 @@ def test_load_from_torch_rejects_mismatches():
         cell.load_from_torch(nn.RNN(D, H, nonlinearity="relu"))
     with pytest.raises(ValueError, match="shape mismatch"):
         cell.load_from_torch(nn.RNN(D + 1, H))
-    with pytest.raises(ValueError, match="layer must be"):
-        cell.load_from_torch(nn.RNN(D, H), layer=1)
     with pytest.raises(ValueError, match="bias"):
         RNNCell(D, H, bias=False).load_from_torch(nn.RNN(D, H))
     with pytest.raises(ValueError, match="bias"):

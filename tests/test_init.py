@@ -82,8 +82,6 @@ BAD_INPUTS = [                      # (case, call, error, message)
     ("cols 0", lambda: init.he_normal(3, 0), ValueError, "cols must be >= 1"),
     ("generator an int", lambda: init.orthogonal(3, generator=0), TypeError,
      "generator must be a torch.Generator or None, got int"),
-    ("negative scale", lambda: init.scaled_orthogonal(4, -1.0), ValueError,
-     "scale must be >= 0"),
     ("identity not square", lambda: init.identity(3, 4), ValueError, "square"),
     ("unknown scheme", lambda: init.init_recurrent_(cells.RNNCell(2, 3), "glorot"), ValueError,
      "scheme must be one of"),

@@ -294,8 +294,6 @@ def test_torch_conversion_bad_inputs():
         nr.from_torch_rnn(torch.nn.LSTM(D, H))
     with pytest.raises(ValueError, match=r"one-layer, unidirectional"):
         nr.from_torch_rnn(torch.nn.RNN(D, H, num_layers=2))
-    with pytest.raises(ValueError, match=r"both W_hy and b_y"):
-        nr.from_torch_rnn(torch.nn.RNN(D, H), W_hy=np.zeros((O, H)))
     with pytest.raises(ValueError, match=r"nonlinearity"):
         nr.to_torch_rnn(nr.init_params(D, H, O), nonlinearity="gelu")
     params = nr.from_torch_rnn(torch.nn.RNN(D, H, bias=False))

@@ -55,11 +55,6 @@ def test_plot_history_on_a_given_axes_and_key():
     assert out is ax and ax.get_ylabel() == "grad norm"
 
 
-def test_plot_history_rejects_bad_input():
-    with pytest.raises(ValueError, match=r"has no 'acc'; it has \['grad_norm', 'loss', 'step'\]"):
-        plot.plot_history({"run": _hist()}, key="acc")
-
-
 def test_draw_unrolled_rnn_returns_axes(subtests):
     for steps in (1, 8):        # no copy to link, and the most copies the figure allows
         with subtests.test(steps=steps):

@@ -139,8 +139,6 @@ def check_scalar(value, name: str) -> torch.Tensor:
 def check_state(state, name: str, batch_size: int, hidden_size: int):
     """Check a recurrent state: one tensor ``(B, H)`` or a tuple of them (the LSTM's ``(h, c)``)."""
     if isinstance(state, tuple):
-        if not state:
-            raise ValueError(f"{name} must be a tensor (B, H) or a tuple of them, got ()")
         for i, part in enumerate(state):
             check_tensor(part, f"{name}[{i}]", shape=(batch_size, hidden_size))
     else:

@@ -114,7 +114,7 @@ class RNNCell(nn.Module):
         if isinstance(module, nn.RNNCell):
             sfx = ""
         else:
-            sfx = f"_l{check_int(layer, 'layer', minimum=0, maximum=module.num_layers - 1)}"
+            sfx = f"_l{layer}"                          # getattr names a missing layer
         if module.bias != (self.b_h is not None):
             raise ValueError(f"bias mismatch: torch module has bias={module.bias}, "
                              f"this cell bias={self.b_h is not None}")

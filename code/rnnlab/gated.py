@@ -30,7 +30,7 @@ import math
 import torch
 from torch import nn
 
-from ._validate import check_float, check_int, check_state, check_tensor
+from ._validate import check_int, check_state, check_tensor
 
 __all__ = ["LSTMCell", "GRUCell", "ChoGRUCell", "cells_from_torch", "cells_to_torch"]
 
@@ -158,7 +158,7 @@ class LSTMCell(_GatedCell):
 
     def __init__(self, input_size: int, hidden_size: int, forget_bias: float | None = None):
         super().__init__(input_size, hidden_size)
-        self.forget_bias = None if forget_bias is None else check_float(forget_bias, "forget_bias")
+        self.forget_bias = forget_bias                     # fill_ names a bad value
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

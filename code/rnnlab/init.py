@@ -78,7 +78,6 @@ def orthogonal(rows: int, cols: int | None = None, *, generator=None,
 def scaled_orthogonal(n: int, scale: float, *, generator=None, dtype=torch.float32) -> torch.Tensor:
     """``scale * Q`` with Q random orthogonal ``(n, n)``: every singular value, and every
     eigenvalue's modulus, equals ``scale``."""
-    scale = check_float(scale, "scale", minimum=0.0)
     return scale * orthogonal(n, generator=generator, dtype=dtype)
 
 

@@ -46,7 +46,7 @@ class CharLM(nn.Module):
         if forget_bias is not None:               # b_f of every layer (Gers et al. 2000)
             if cell != "lstm":
                 raise ValueError(f"forget_bias applies to cell='lstm', got cell={cell!r}")
-            fb, H = check_float(forget_bias, "forget_bias"), hidden_size
+            fb, H = forget_bias, hidden_size
             with torch.no_grad():
                 for k in range(num_layers):
                     getattr(self.rnn, f"bias_ih_l{k}")[H:2 * H] = fb
@@ -124,9 +124,9 @@ def next_log_probs(model: CharLM, ids, *, bptt: int = 512) -> torch.Tensor:
 def evaluate_nats(model: CharLM, ids, *, bptt: int = 512) -> float:
     """Mean cross-entropy (nats per character) of predicting ``ids[1:]`` from what precedes,
     the same characters :meth:`NGramLM.nats` scores."""
-    ids = check_ids(ids)
-    log_p = next_log_probs(model, ids, bptt=bptt)                                # (T - 1, V)
-    return float(-log_p.gather(1, ids[1:, None]).mean())
+    log_p = next_log_probs(model, ids, bptt=bptt)        # checks ids           # (T - 1, V)
+    target = torch.as_tensor(ids, dtype=torch.long)[1:]                          # (T - 1,)
+    return float(-log_p.gather(1, target[:, None]).mean())
 
 
 def closing_choice(log_probs: torch.Tensor, text: str, vocab: Vocab, *,

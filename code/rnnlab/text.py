@@ -50,13 +50,13 @@ class Vocab:
             raise TypeError("specials must be a list of tokens and unk a token (str), got "
                             f"specials={specials!r}, unk={unk!r}")
         specials = list(specials)
-        if len(set(specials)) != len(specials) or unk in specials:
-            raise ValueError(f"specials must be distinct and differ from unk, got {specials}")
-        if set(specials) & set(chars) or unk in chars:
-            raise ValueError("chars must not contain the unknown token or a special token")
+        tokens = [*specials, unk, *chars]
+        if len(set(tokens)) != len(tokens):
+            raise ValueError(f"specials, unk and chars must be distinct tokens, got specials="
+                             f"{specials}, unk={unk!r}")
         self.specials = specials
         self.unk = unk
-        self.itos = [*specials, unk, *chars]
+        self.itos = tokens
         self.stoi = {s: i for i, s in enumerate(self.itos)}
         self.unk_id = len(specials)
 

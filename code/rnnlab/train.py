@@ -140,8 +140,7 @@ def fit_adding(model: nn.Module, length: int, *, seed: int, steps: int, batch_si
     The model's initial weights are the caller's: seed before building it. Returns
     ``{"mse": test MSE after training, "history": fit's history}``.
     """
-    length = check_int(length, "length", minimum=2)
-    x_test, y_test = test
+    x_test, y_test = test                            # the task checks length
     check_tensor(x_test, "test[0]", shape=("N", length, 2))                   # (N, T, 2)
     check_tensor(y_test, "test[1]", shape=(x_test.shape[0], 1))               # (N, 1)
     batch_fn = tasks.batches(task, batch_size, length, seed=seed)
