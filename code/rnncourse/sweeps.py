@@ -38,7 +38,7 @@ VALIDATION_SEED = 999
 #: The chapter's budget and models (chapter 7 states the same numbers).
 SETUP = {"hidden": 32, "state": 16, "batch_size": 32, "steps": 125, "clip_norm": 1.0,
          "n_validation": 512, "ring": {"r_min": 0.99, "r_max": 0.999, "max_phase": 0.03}}
-TASKS = {"adding": (tasks.adding_problem, 200), "last marked": (tasks.last_marked_value, 100)}
+TASKS = {"adding": (tasks.adding_problem, 100), "last marked": (tasks.last_marked_value, 100)}
 #: (task, core) pairs the chapter compares.
 CELLS = (("adding", "lru"), ("adding", "lstm"),
          ("last marked", "lru"), ("last marked", "mingru"), ("last marked", "lstm"))
