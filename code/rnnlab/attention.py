@@ -110,7 +110,10 @@ class AlignedSeq2Seq(Seq2Seq):
     With the padding in front, every row ends at the last position, so the fused LSTM runs
     on the padded batch in one call and its final state is each row's state after its last
     token; the packed sequences of ``packed=True`` make PyTorch leave its fast kernel. The
-    padding embeddings are zero vectors, which the encoder reads before the word. LSTM only.
+    padding embeddings are zero vectors, which the encoder reads before the word; an LSTM
+    reading zeros still moves its state through its biases, so the state it starts a word from
+    depends on the number of pad steps: not the packed model's function, an approximation of it
+    that training adapts to (chapter 7 measures the difference). LSTM only.
     """
 
     def __init__(self, src_vocab_size: int, tgt_vocab_size: int, hidden_size: int, *,
