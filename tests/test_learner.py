@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 from nbfixtures import CHAPTERS, ROOT, execute, printed, synthetic
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from rnncourse import learner, student
+from rnncourse import launch_learner, learner, student
 from rnncourse import notebooks as nbt
 from rnncourse.booknumbers import BookNumbers
 from rnncourse.learner_markdown import LearnerMarkdownError, bare_labels, to_commonmark
@@ -229,6 +229,54 @@ def test_every_learner_notebook_is_plain_commonmark(edition, subtests):
             figures = [i for i, c in enumerate(nb["cells"]) if "mystnb" in c["metadata"]]
             assert all(nbt.source(nb["cells"][i + 1]).startswith("**Fig. ") for i in figures)
             assert nbt.source(nb["cells"][-1]).startswith("## References\n\n- ")
+
+
+@pytest.mark.slow
+def test_the_committed_learner_edition_is_what_the_generator_writes(edition, subtests):
+    # the launch buttons open learner/ in the repository: it must be the current edition
+    for path in CHAPTERS:
+        with subtests.test(path.name):
+            committed = ROOT / launch_learner.LEARNER_DIR / path.name
+            assert committed.is_file(), "run make book and make learner, then commit learner/"
+            assert (committed.read_text(encoding="utf-8")
+                    == (edition / path.name).read_text(encoding="utf-8")), \
+                "learner/ is stale: run make book and make learner, then commit learner/"
+
+
+@pytest.mark.slow
+def test_every_chapter_page_launches_its_learner_notebook(edition, subtests):
+    for path in CHAPTERS:
+        with subtests.test(path.name):
+            page = (ROOT / "_build" / "html" / "chapters" / path.with_suffix(".html").name)
+            links = re.findall(r'href="(https://(?:colab\.research\.google\.com|mybinder\.org)'
+                               r'[^"]*)"', page.read_text(encoding="utf-8"))
+            assert len(links) == 2, links                        # Binder and Colab
+            for link in links:
+                assert f"learner/{path.name}" in link and "chapters/" not in link, link
+
+
+def test_launch_urls_of_a_chapter_point_to_its_learner_notebook(subtests):
+    binder = ("https://mybinder.org/v2/gh/o/r/main?urlpath=lab/tree/chapters/03_vanishing.ipynb")
+    colab = "https://colab.research.google.com/github/o/r/blob/main/chapters/03_vanishing.ipynb"
+    for url, want in [(binder, "lab/tree/learner/03_vanishing.ipynb"),
+                      (colab, "blob/main/learner/03_vanishing.ipynb")]:
+        with subtests.test(url[:30]):
+            assert launch_learner.learner_url(url).endswith(want)
+    for page, changed in [("chapters/03_vanishing", True), ("chapters/glossary", False),
+                          ("intro", False)]:
+        with subtests.test(page):
+            context = {"header_buttons": [
+                {"label": "launch-buttons", "buttons": [
+                    {"text": "Colab", "url": f"https://colab/blob/main/{page}.ipynb"},
+                    {"text": "Live Code", "javascript": "initThebeSBT()"}]},
+                {"label": "download-buttons", "buttons": [{"url": f"_sources/{page}.ipynb"}]}]}
+            launch_learner._point_to_learner(None, page, "page.html", context, None)
+            launch, download = context["header_buttons"]
+            assert ("learner/" in launch["buttons"][0]["url"]) == changed
+            assert launch["buttons"][1] == {"text": "Live Code", "javascript": "initThebeSBT()"}
+            assert download["buttons"][0]["url"] == f"_sources/{page}.ipynb"
+    with pytest.raises(TypeError, match="url must be a str, got NoneType"):
+        launch_learner.learner_url(None)
 
 
 _UNFILLED = re.compile(r"raise NotImplementedError\((?:[^()]|\([^()]*\))*\)")
