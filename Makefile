@@ -5,16 +5,19 @@
 #                 browser test
 #   make test-fast  ruff, then the tests not marked slow (unit and hygiene tests: seconds)
 #   make student  the student edition (solutions removed) into student/
-#   make learner  the learner edition into learner/: CommonMark text with the book's numbers, no
-#                 solutions, claim cells folded, checks that report (numbers from _build)
+#   make learner  rewrite the learner edition, learner/ (committed: the launch buttons open it):
+#                 CommonMark text with the book's numbers (from _build), no solutions, claim cells
+#                 folded, checks that report; run it after make book whenever a chapter changed
 #   make lab      JupyterLab on the learner edition, learner/ (installs JupyterLab on first use)
 #   make lab-authors  JupyterLab on chapters/, solutions and MyST source (authors, instructors)
 #   make pdf      the book as one PDF, _build/latex/book.pdf, through LaTeX (needs TeX Live: README)
 #   make strip    remove outputs and execution counts from the chapter notebooks
 #   make timings  measure each chapter's run time into chapters/timings.json
+#   make versions every chapter at the lowest versions pyproject.toml declares and at the newest
+#                 pip installs, claims compared, into chapters/versions.json (network; GB of wheels)
 #   make assignments  the nbgrader course into nbgrader/, one assignment per chapter, released
 #                 (installs nbgrader into .venv on first use; see the instructors' guide)
-#   make clean    remove builds, caches and the student and learner editions (keeps .venv)
+#   make clean    remove builds, caches and the student edition (keeps .venv and learner/)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -80,7 +83,8 @@ student: $(STAMP)
 
 # The learner edition takes its numbers (figures, equations, exercises, citations) from the
 # book's build; without one, `make book` makes it first. After a chapter changes, rebuild the
-# book (make book) so that the numbers follow.
+# book (make book) so that the numbers follow, and commit learner/: the book's Colab and Binder
+# buttons open it (rnncourse.launch_learner), and a test keeps it equal to what this writes.
 .PHONY: learner lab-authors
 learner: $(STAMP)
 	@test -f _build/.doctrees/environment.pickle || $(MAKE) book
@@ -88,7 +92,7 @@ learner: $(STAMP)
 
 LAB_INSTALL = @$(BIN)/python -c "import jupyterlab" 2>/dev/null || \
 	  $(BIN)/python -m pip install --quiet -r requirements-lab.txt -c <(grep '==' requirements.txt)
-lab: learner
+lab: $(STAMP)
 	$(LAB_INSTALL)
 	$(BIN)/jupyter lab $(LAB_FLAGS) learner/
 
@@ -102,6 +106,12 @@ strip: $(STAMP)
 timings: $(STAMP)
 	$(BIN)/python -m rnncourse.timing --out chapters/timings.json
 
+# Not in CI: it downloads torch's wheels for two more environments (several GB from PyPI).
+# Run it before a release and whenever a declared bound or a claim's margin changes.
+.PHONY: versions
+versions: $(STAMP)
+	$(THREADS) $(BIN)/python -m rnncourse.versions run --out chapters/versions.json
+
 # nbgrader (requirements-nbgrader.txt) fits requirements.txt's pins, so it goes into .venv with
 # them as constraints, beside torch and rnnlab, which the autograded notebooks import.
 ASSIGNMENTS_FLAGS ?=   # e.g. make assignments ASSIGNMENTS_FLAGS="--points ex-05-5=5"
@@ -113,5 +123,5 @@ assignments: $(STAMP)
 	$(BIN)/python -m rnncourse.assignments nbgrader --release $(ASSIGNMENTS_FLAGS)
 
 clean:
-	rm -rf _build student learner .pytest_cache
+	rm -rf _build student .pytest_cache
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
