@@ -127,4 +127,5 @@ def test_renderer_takes_vegalite_only_and_ranks_it_first_in_html():
     assert interactive.VegaLiteRender.handle_mime(None, Data, False) is None
     assert interactive.VegaLiteRender.mime_priority_overrides == [
         ("html", explore.VEGALITE_MIME, 5)]
-    assert all((interactive.STATIC / s).is_file() for s in (*interactive.SCRIPTS, interactive.STYLE))
+    served = (*interactive.SCRIPTS, interactive.STYLE)
+    assert all((interactive.STATIC / s).is_file() for s in served)

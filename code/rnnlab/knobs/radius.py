@@ -12,7 +12,7 @@ __all__ = ["scaled_cell", "ratio_by_radius"]
 
 
 def scaled_cell(Q: torch.Tensor, W_xh: torch.Tensor, rho: float) -> RNNCell:
-    """A tanh cell without bias: ``W_hh = rho * Q``, the given ``W_xh``, ``Q``'s dtype and device."""
+    """A tanh cell without bias: ``W_hh = rho * Q``, the given ``W_xh``, in ``Q``'s dtype."""
     Q = check_tensor(Q, "Q", ndim=2)
     W_xh = check_tensor(W_xh, "W_xh", ndim=2)
     rho = check_float(rho, "rho", minimum=0.0)
