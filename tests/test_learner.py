@@ -4,9 +4,9 @@ Fast tests prove each rewrite on synthetic Markdown and on the synthetic chapter
 tests/nbfixtures.py with numbers made by hand. The slow tests take the numbers from the built
 book (the build ``make book`` left in ``_build``, when it is fresh), write the learner edition
 of every chapter, render every Markdown cell with a plain CommonMark renderer and look for MyST
-left over; and run learner notebooks top to bottom: chapter 1 untouched and with every starter
-filled in wrongly, and the synthetic chapter with a wrong answer, where the check must print its
-hint and the run must reach the last cell.
+left over; and run every chapter's learner notebook top to bottom, each exercise untouched and
+then with a typical mistake (one run per chapter), and the synthetic chapter with a wrong answer,
+where the check must print its hint and the run must reach the last cell.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import pytest
 from markdown_it import MarkdownIt
 from nbfixtures import CHAPTERS, ROOT, execute, printed, synthetic
 from nbformat.v4 import new_code_cell, new_markdown_cell
+from nbgrading import MISTAKES
 
 from rnncourse import launch_learner, learner, student
 from rnncourse import notebooks as nbt
@@ -292,16 +293,86 @@ def with_wrong_answers(nb: dict) -> dict:
     return nb
 
 
+#: Where the learner runs leave each chapter's executed learner notebook (the JupyterLab
+#: check reads them; a learner or an instructor may open them too).
+RUNS = ROOT / "_build" / "learner-run"
+
+
+def untouched_then_wrong(nb: dict, chapter: str) -> dict:
+    """``nb`` where each exercise runs twice: untouched, then with a wrong answer.
+
+    After every check cell of an exercise comes that exercise's starter filled in wrongly and
+    the check again: the chapter's typical mistake of tests/nbgrading.py (``MISTAKES``, the one
+    nbgrader's test grades) for its exercise, :func:`with_wrong_answers` for the others. One
+    run of this notebook is a learner's "Run all" on the untouched notebook up to each check
+    (which must say TODO) and then on a wrong answer (which must say NOT YET with its hint).
+    What distinguishes the two runs is the starters, which only the exercises read (cells after
+    an exercise use the package's reference implementation), so one execution per chapter
+    covers both, and the last cell must still be reached.
+    """
+    wrong = with_wrong_answers(nb)
+    label, typical, _ = MISTAKES.get(chapter, (None, None, None))
+    cells, starter = [], None
+    for cell, bad in zip(nb["cells"], wrong["cells"]):
+        cells.append(cell)
+        if nbt.is_starter(cell):
+            starter = bad
+            if nbt.starter_label(cell) == label:
+                starter = new_code_cell(typical)
+        elif nbt.is_check(cell) and starter is not None:
+            cells += [copy.deepcopy(starter), copy.deepcopy(cell)]
+            starter = None
+    out = copy.deepcopy(nb)
+    out["cells"] = cells
+    for i, cell in enumerate(out["cells"]):
+        cell["id"] = f"run-{i}"
+    return out
+
+
+@pytest.fixture(scope="module")
+def learner_runs(edition):
+    """Every chapter's learner notebook run once, top to bottom (:func:`untouched_then_wrong`),
+    in a fresh kernel that reports as a learner's does; the executed notebooks go to RUNS.
+    Maps each chapter's name to its executed notebook, or to the error that stopped it."""
+    import os
+
+    from rnnlab.checks._core import STRICT_ENV
+    RUNS.mkdir(parents=True, exist_ok=True)
+    saved, os.environ[STRICT_ENV] = os.environ.get(STRICT_ENV), "0"
+    runs = {}
+    try:
+        for path in CHAPTERS:
+            try:
+                nb = untouched_then_wrong(nbt.read(edition / path.name), path.name[:2])
+                runs[path.name] = execute(nb, edition)
+            except Exception as err:           # the test names it, chapter by chapter
+                runs[path.name] = err
+                continue
+            nbformat.write(runs[path.name], RUNS / path.name)
+    finally:
+        if saved is None:
+            os.environ.pop(STRICT_ENV, None)
+        else:
+            os.environ[STRICT_ENV] = saved
+    return runs
+
+
 @pytest.mark.slow
-@pytest.mark.usefixtures("lenient")     # the kernel reports, as a learner's does, whatever is set
-def test_a_learner_notebook_runs_top_to_bottom_untouched_and_with_wrong_answers(edition,
-                                                                                subtests):
-    for how, change, said in [("untouched", lambda nb: nb, "TODO"),
-                              ("a wrong answer in every exercise", with_wrong_answers, "NOT YET")]:
-        with subtests.test(how):
-            nb = execute(change(nbt.read(edition / CHAPTERS[0].name)), edition)
-            checks = [printed(c) for c in nb["cells"] if nbt.is_check(c)]
-            assert checks and all(out.startswith(said) for out in checks), checks
+def test_every_learner_notebook_runs_to_the_end_untouched_and_with_wrong_answers(
+        learner_runs, subtests):
+    for name, run in learner_runs.items():
+        with subtests.test(name):
+            assert not isinstance(run, Exception), f"the run stopped: {run}"
+            said = [printed(c) for c in run["cells"] if nbt.is_check(c)]
+            assert said, "no exercise check ran"
+            untouched, wrong = said[0::2], said[1::2]
+            assert len(untouched) == len(wrong)
+            assert all(out.startswith("TODO ") for out in untouched), untouched
+            assert all(re.match(r"NOT YET \S+: \S", out) for out in wrong), wrong
+            if name[:2] in MISTAKES:                    # the typical mistake gets its own hint
+                assert any(MISTAKES[name[:2]][2] in out for out in wrong), wrong
+            code = [c for c in run["cells"] if c["cell_type"] == "code"]
+            assert all(c.get("execution_count") for c in code), "a cell did not run"
 
 
 @pytest.mark.slow
