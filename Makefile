@@ -24,8 +24,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # loadfile: a file's tests, a notebook's cells, stay on one worker; --no-loadscope-reorder:
-# xdist hands out the files in conftest.py's order (the longest first), not by their size
-PYTEST_FLAGS ?= -n 2 --dist loadfile --no-loadscope-reorder
+# xdist hands out the files in conftest.py's order (the longest first), not by their size;
+# --durations: the report ends with the 20 slowest tests (where CI's time goes)
+PYTEST_FLAGS ?= -n 2 --dist loadfile --no-loadscope-reorder --durations=20
 CLAIMS_LOG ?=   # e.g. make test CLAIMS_LOG=_build/claims.jsonl: every claim nbval runs, as JSON lines
 LAB_FLAGS ?=   # e.g. make lab LAB_FLAGS="--no-browser --port 8899" (add --allow-root in a container)
 
