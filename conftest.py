@@ -124,10 +124,11 @@ def _run_in_kernel(kernel, code: str, timeout: float = 120) -> None:
 
 
 #: Test files that start first: the longest (nbgrader autogrades every chapter three times,
-#: two at a time), then the browser test (mostly waiting on Chromium), so that the xdist
-#: workers (``--dist loadfile``: one file per worker) end together. xdist keeps this order
-#: only with ``--no-loadscope-reorder`` (the Makefile's flags).
-FIRST = ("tests/test_nbgrader.py", "tests/test_browser.py")
+#: two at a time), then the browser test (mostly waiting on Chromium) and the learner runs
+#: (every chapter's learner notebook once), so that the xdist workers (``--dist loadfile``:
+#: one file per worker) end together. xdist keeps this order only with
+#: ``--no-loadscope-reorder`` (the Makefile's flags).
+FIRST = ("tests/test_nbgrader.py", "tests/test_browser.py", "tests/test_learner.py")
 
 
 def pytest_collection_modifyitems(items):

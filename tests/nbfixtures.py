@@ -81,10 +81,10 @@ def write_source(folder: Path, nb: dict, name: str = "99_synthetic.ipynb") -> Pa
     return folder / name
 
 
-def execute(nb: dict, folder: Path) -> dict:
-    """Run ``nb`` in a fresh python3 kernel in ``folder``; errors fail the test."""
+def execute(nb: dict, folder: Path, kernel: str = "python3") -> dict:
+    """Run ``nb`` in a fresh ``kernel`` (default python3) in ``folder``; errors fail the test."""
     node = nbformat.reads(json.dumps(nb), as_version=4)  # joins list sources, as on disk
-    NotebookClient(node, timeout=120, kernel_name="python3",
+    NotebookClient(node, timeout=120, kernel_name=kernel,
                    resources={"metadata": {"path": str(folder)}}).execute()
     return node
 

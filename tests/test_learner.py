@@ -329,31 +329,48 @@ def untouched_then_wrong(nb: dict, chapter: str) -> dict:
     return out
 
 
-@pytest.fixture(scope="module")
-def learner_runs(edition):
-    """Every chapter's learner notebook run once, top to bottom (:func:`untouched_then_wrong`),
-    in a fresh kernel that reports as a learner's does; the executed notebooks go to RUNS.
-    Maps each chapter's name to its executed notebook, or to the error that stopped it."""
+def _hosted_kernel(run_id: str, mp: pytest.MonkeyPatch) -> str:
+    """The hosted-notebook environment's kernel (tests/envs.py; the one nbval runs the chapters
+    in: only what Colab has, and rnnlab from the chapters' install cell), or, where it cannot
+    be built outside CI, this environment's python3, with a warning."""
     import os
+    import warnings
 
+    import envs
+    try:
+        record = envs.hosted_kernel(run_id)
+    except envs.EnvironmentUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"the learner runs need the hosted-notebook environment in CI: {exc}",
+                        pytrace=False)
+        warnings.warn(f"learner notebooks run in this environment, not the hosted one: {exc}",
+                      stacklevel=1)
+        return "python3"
+    mp.setenv("JUPYTER_PATH", os.pathsep.join(
+        [record["jupyter_path"], *filter(None, [os.environ.get("JUPYTER_PATH")])]))
+    return envs.HOSTED_KERNEL
+
+
+@pytest.fixture(scope="module")
+def learner_runs(edition, run_id):
+    """Every chapter's learner notebook run once, top to bottom (:func:`untouched_then_wrong`),
+    in a fresh kernel of the hosted-notebook environment that reports as a learner's does; the
+    executed notebooks go to RUNS. Maps each chapter's name to its executed notebook, or to the
+    error that stopped it."""
     from rnnlab.checks._core import STRICT_ENV
     RUNS.mkdir(parents=True, exist_ok=True)
-    saved, os.environ[STRICT_ENV] = os.environ.get(STRICT_ENV), "0"
     runs = {}
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(STRICT_ENV, "0")
+        kernel = _hosted_kernel(run_id, mp)
         for path in CHAPTERS:
             try:
                 nb = untouched_then_wrong(nbt.read(edition / path.name), path.name[:2])
-                runs[path.name] = execute(nb, edition)
+                runs[path.name] = execute(nb, edition, kernel)
             except Exception as err:           # the test names it, chapter by chapter
                 runs[path.name] = err
                 continue
             nbformat.write(runs[path.name], RUNS / path.name)
-    finally:
-        if saved is None:
-            os.environ.pop(STRICT_ENV, None)
-        else:
-            os.environ[STRICT_ENV] = saved
     return runs
 
 
