@@ -81,6 +81,11 @@ def mingru_ref(x, W_x, b, *, mistake=""):
     return out[:, -1] if mistake == "last" else out
 
 
+def single(t):
+    """``t`` in single precision: float32, or complex64 for a complex tensor."""
+    return t.to(torch.complex64 if t.is_complex() else torch.float32)
+
+
 def mingru_by_scan(x, W_x, b):
     a_z, a_n = (x @ W_x.T + b).chunk(2, dim=-1)
     z = torch.sigmoid(a_z)
@@ -120,6 +125,7 @@ SCAN_DOUBLING_WRONG = [      # (answer, hint)
     (_in_place, "changed a or b in place"),
     (lambda a, b: recurrence_loop(a, b)[:, 1:], "shape"),
     (lambda a, b: doubling_ref(a, b) + 1, "differs from the reference"),
+    (lambda a, b: doubling_ref(single(a), single(b)), "only to about 1e-6"),
     (lambda a, b: doubling_ref(a, b).real if b.is_complex() else doubling_ref(a, b),
      "return a complex tensor when a and b are complex"),
 ]
@@ -157,6 +163,7 @@ ATTENTION_WRONG = [          # (mistake, answer, hint)
     ("no query", partial(attention_ref, mistake="no query"), "do not depend on the query"),
     ("a position short", lambda *a: attention_ref(*a)[:, :-1], "shape"),
     ("squared", lambda *a: attention_ref(*a) ** 2, "differs"),
+    ("float32", lambda *a: attention_ref(*(single(t) for t in a[:5]), a[5]), "single precision"),
 ]
 
 
@@ -173,6 +180,7 @@ MINGRU_WRONG = [             # (mistake, answer, hint)
     ("last", partial(mingru_ref, mistake="last"), "not only the last state"),
     ("a step short", lambda *a: mingru_ref(*a)[:, 1:], "shape"),
     ("a string", lambda *a: "h", "array of numbers"),
+    ("float32", lambda *a: mingru_ref(*(single(t) for t in a)), "single precision"),
 ]
 
 
