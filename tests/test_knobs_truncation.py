@@ -61,6 +61,8 @@ def test_bad_input_is_named():
         truncation.parts_by_lag(params, cache, dy, 2, name="W_hy")
     with pytest.raises(ValueError, match="k must be >= 1"):
         truncation.parts_by_lag(params, cache, dy, 0)
+    with pytest.raises(ValueError, match="truncation must be one of"):
+        truncation.kept_pairs(T, 2, "window")
     with pytest.raises(TypeError, match="draws must be a list"):
         truncation.kept_by_window((d for d in [(params, cache, dy)]), [1])
     with pytest.raises(ValueError, match="draws must hold at least one"):

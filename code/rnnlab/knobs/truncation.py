@@ -1,9 +1,11 @@
 """Chapter 2's knob: the truncation window k, and what truncated BPTT keeps of each time lag.
 
-The gradient of a weight is a sum over time lags (``numpy_rnn.grads_by_lag``). A sliding window
-of ``k`` steps keeps the lags below ``k`` whole and drops the rest; chunks of ``k`` steps (the
-``h.detach()`` loop) keep, at each lag, only the terms whose loss and use of the weight fall in
-the same chunk. The sweep measures both, lag by lag, at every window of a grid.
+The gradient of a weight is a double sum over the loss term ``l_t`` and the step ``s <= t``
+where the weight is used (chapter 2's ``eq-02-lags``); ``t - s`` is the time lag. A sliding
+window of ``k`` steps keeps the pairs with lag below ``k``; chunks of ``k`` steps (the
+``h.detach()`` loop) keep the pairs whose ``t`` and ``s`` fall in the same chunk. The sweep
+computes every pair once, with ``numpy_rnn.grads_by_lag`` on one loss term at a time, and then
+sums what each window keeps, lag by lag.
 """
 from __future__ import annotations
 
@@ -12,33 +14,49 @@ import numpy as np
 from .._validate import check_choice, check_instance, check_int
 from ..numpy_rnn import grads_by_lag
 
-__all__ = ["parts_by_lag", "kept_by_window"]
+__all__ = ["parts_by_pair", "kept_pairs", "parts_by_lag", "kept_by_window"]
+
+
+def parts_by_pair(params: dict, cache: dict, dy: np.ndarray, *, name: str = "W_xh") -> np.ndarray:
+    """The terms of the double sum: ``P[t - 1, j]`` is what ``l_t`` sends to ``params[name]``'s
+    use at step ``t - j``; shape ``(T, T, *params[name].shape)``, zero for ``j >= t``."""
+    check_choice(name, "name", ["W_xh", "W_hh", "b_h"])
+    T = cache["x"].shape[1]              # grads_by_lag checks cache and dy
+    P = np.zeros((T, T) + params[name].shape)
+    for t in range(1, T + 1):            # l_t reaches steps 1..t: the prefix of t steps
+        prefix = {**cache, "x": cache["x"][:, :t], "a": cache["a"][:, :t],
+                  "h": cache["h"][:, :t + 1]}
+        dy_t = np.zeros_like(dy[:, :t])  # (B, t, O): l_t alone
+        dy_t[:, t - 1] = dy[:, t - 1]
+        P[t - 1, :t] = grads_by_lag(params, prefix, dy_t)[name]
+    return P
+
+
+def kept_pairs(T: int, k: int, truncation: str) -> np.ndarray:
+    """Which pairs ``(t, j)`` BPTT truncated to ``k`` steps keeps: a boolean ``(T, T)`` mask,
+    row ``t - 1``, column the lag ``j`` (``j < t`` only)."""
+    T = check_int(T, "T", minimum=1)
+    k = check_int(k, "k", minimum=1)
+    check_choice(truncation, "truncation", ["sliding", "chunked"])
+    t = np.arange(1, T + 1)[:, None]     # (T, 1): the loss term's step
+    j = np.arange(T)[None, :]            # (1, T): the lag
+    if truncation == "sliding":
+        return (j < t) & (j < k)
+    return (j < t) & ((t - 1) // k == (t - 1 - j) // k)   # use and loss in one chunk
 
 
 def parts_by_lag(params: dict, cache: dict, dy: np.ndarray, k: int, *,
                  truncation: str = "sliding", name: str = "W_xh") -> np.ndarray:
-    """The gradient of ``params[name]`` that BPTT truncated to ``k`` steps computes, by lag.
+    """The gradient of ``params[name]`` that BPTT truncated to ``k`` steps computes, by lag:
+    ``(T, *shape)``, summing over lags to ``numpy_rnn.backward(..., truncate=k,
+    truncation=truncation)[name]``."""
+    P = parts_by_pair(params, cache, dy, name=name)          # (T, T, *shape)
+    return _sum_kept(kept_pairs(P.shape[0], k, truncation), P)
 
-    Returns an array ``(T, *params[name].shape)`` whose row ``j`` is the part of lag ``j``; its
-    sum over lags is ``numpy_rnn.backward(params, cache, dy, truncate=k,
-    truncation=truncation)[name]``. Chunks are differentiated one at a time, from the states
-    that the forward pass (which truncation leaves unchanged) reached at their start.
-    """
-    check_choice(truncation, "truncation", ["sliding", "chunked"])
-    check_choice(name, "name", ["W_xh", "W_hh", "b_h"])
-    k = check_int(k, "k", minimum=1)
-    by_lag = grads_by_lag(params, cache, dy)[name]                # (T, *shape): every lag
-    if truncation == "sliding":
-        by_lag[k:] = 0.0                                          # lags >= k are dropped
-        return by_lag
-    T = by_lag.shape[0]
-    parts = np.zeros_like(by_lag)                                 # (T, *shape)
-    for start in range(0, T, k):                                  # chunk: steps start+1..end
-        end = min(start + k, T)
-        chunk = {**cache, "x": cache["x"][:, start:end], "a": cache["a"][:, start:end],
-                 "h": cache["h"][:, start:end + 1]}               # h_start .. h_end
-        parts[:end - start] += grads_by_lag(params, chunk, dy[:, start:end])[name]
-    return parts
+
+def _sum_kept(mask, P):
+    """The sum over ``t`` of the kept pairs ``P[t - 1, j]``, by lag: ``(T, *shape)``."""
+    return np.einsum("tj,tj...->j...", mask, P)
 
 
 def kept_by_window(draws, windows, *, name: str = "W_xh") -> dict:
@@ -53,18 +71,20 @@ def kept_by_window(draws, windows, *, name: str = "W_xh") -> dict:
     check_instance(draws, "draws", (list, tuple), "a list of (params, cache, dy) triples")
     if not draws:
         raise ValueError("draws must hold at least one (params, cache, dy) triple, got none")
+    pairs = [parts_by_pair(p, c, dy, name=name) for p, c, dy in draws]   # each (T, T, *shape)
+    T = pairs[0].shape[0]
 
-    def norms(parts):                                             # (T, *shape) -> (T,)
-        return np.linalg.norm(parts.reshape(parts.shape[0], -1), axis=1)
+    def norms(mask):                     # the norm of each lag's part, per draw: (draws, T)
+        parts = [_sum_kept(mask, P).reshape(T, -1) for P in pairs]
+        return np.linalg.norm(parts, axis=2)
 
-    full = [norms(grads_by_lag(p, c, dy)[name]) for p, c, dy in draws]   # per draw: (T,)
-    scale = [f.max() for f in full]
-    lags = np.arange(len(full[0]))
+    full = norms(kept_pairs(T, T, "sliding"))                # (draws, T)
+    scale = full.max(axis=1, keepdims=True)                  # (draws, 1)
+    lags = np.arange(T)
     curves = {}
     for k in windows:
-        curves[k] = {"full BPTT": (lags, np.median([f / s for f, s in zip(full, scale)], axis=0))}
+        curves[k] = {"full BPTT": (lags, np.median(full / scale, axis=0))}
         for series, variant in (("sliding window", "sliding"), ("chunks", "chunked")):
-            kept = [norms(parts_by_lag(p, c, dy, k, truncation=variant, name=name)) / s
-                    for (p, c, dy), s in zip(draws, scale)]
-            curves[k][series] = (lags, np.median(kept, axis=0))
+            part = norms(kept_pairs(T, k, variant)) / scale  # (draws, T)
+            curves[k][series] = (lags, np.median(part, axis=0))
     return curves
