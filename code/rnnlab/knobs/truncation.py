@@ -64,8 +64,8 @@ def kept_by_window(draws, windows, *, name: str = "W_xh") -> dict:
 
     ``draws`` is a sequence of ``(params, cache, dy)``. For each draw, the norm of every lag's
     part is divided by the largest part of the full gradient; each series is the median over
-    draws. Returns ``{k: {"full BPTT": (lags, m), "sliding window": (lags, m),
-    "chunks": (lags, m)}}`` with ``lags = 0..T-1``; the full gradient's series is the same
+    draws. Returns ``{k: {"sliding window": (lags, m), "chunks": (lags, m),
+    "full BPTT": (lags, m)}}`` with ``lags = 0..T-1``; the full gradient's series is the same
     at every ``k``.
     """
     check_instance(draws, "draws", (list, tuple), "a list of (params, cache, dy) triples")
@@ -83,8 +83,9 @@ def kept_by_window(draws, windows, *, name: str = "W_xh") -> dict:
     lags = np.arange(T)
     curves = {}
     for k in windows:
-        curves[k] = {"full BPTT": (lags, np.median(full / scale, axis=0))}
+        curves[k] = {}
         for series, variant in (("sliding window", "sliding"), ("chunks", "chunked")):
             part = norms(kept_pairs(T, k, variant)) / scale  # (draws, T)
             curves[k][series] = (lags, np.median(part, axis=0))
+        curves[k]["full BPTT"] = (lags, np.median(full / scale, axis=0))   # last: drawn on top
     return curves
