@@ -15,7 +15,13 @@ For every page, :meth:`Site.check` reports as problems:
 * requests to the local server that fail or answer 4xx/5xx (apart from those in
   :data:`EXPECTED_MISSING`);
 * images that did not load (``naturalWidth == 0``), and figures named in a notebook's cell
-  metadata (``mystnb.figure.name``) that are not on the page with a loaded image;
+  metadata (``mystnb.figure.name``) that are not on the page with a loaded image or a drawn
+  interactive figure;
+* interactive figures (issue 26, :mod:`rnncourse.interactive`): every ``div.rnn-vega`` must be
+  drawn (``data-drawn="yes"``, an SVG with line paths), its slider must reach both ends of the
+  knob's grid, and moving it (value set, ``input`` and ``change`` dispatched, as a drag does)
+  must change the drawn paths;
+* any request that leaves 127.0.0.1 (it is aborted, and the page must not need it);
 * images without an alt text, or with a file name as one (what MyST-NB writes for a figure
   cell without ``mystnb.image.alt``), which a screen reader would read out;
 * math not typeset: a ``.math`` element without MathJax output, a MathJax error, fewer display
@@ -36,6 +42,9 @@ For every page, :meth:`Site.check` reports as problems:
   margin or off the screen). Every ``<details>`` and solution is open while this is measured.
 * a word twice in a row in the prose ("Exercise Exercise 1.4": the text named what a
   reference renders by itself), math, code and outputs each counting as a word between.
+
+Each report also carries the page's weight (bytes of all responses, :data:`js.JS_WEIGHT`) and
+its number of interactive figures drawn; ``main`` and tests/test_browser.py print them.
 """
 from __future__ import annotations
 
@@ -112,6 +121,26 @@ def serve(directory: Path) -> tuple[_Server, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
+def vega_problems(fig: dict) -> list[str]:
+    """What is wrong with one interactive figure, as :data:`js.JS_VEGA` found it (shared with
+    tests/lab_check.py)."""
+    name = f"interactive figure {fig['name']}"
+    if fig["drawn"] != "yes":
+        return [f"{name} is not drawn (data-drawn: {fig['drawn']})"]
+    if not fig["lines"]:
+        return [f"{name} is drawn with no line in its SVG"]
+    if fig["slider"] is None:
+        return [f"{name} has no slider"]
+    s, problems = fig["slider"], []
+    problems += [f"{name}: its slider cannot reach {end} (it stops at {got}: the step "
+                 f"{s['step']} does not divide the range {s['min']}..{s['max']})"
+                 for end, got in fig["ends"]]
+    if not fig["moved"]:
+        problems.append(f"{name}: moving its slider from {s['start']} to {fig['to']} does not "
+                        "change what is drawn")
+    return problems
+
+
 # ---------------------------------------------------------------- the browser session
 @dataclass
 class PageReport:
@@ -119,6 +148,9 @@ class PageReport:
     problems: list[str] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)
     screenshot: Path | None = None
+    weight: int = 0          # bytes of all responses the page received
+    responses: int = 0
+    interactive: int = 0     # interactive figures drawn and moved without a fault
 
 
 class Chromium:
@@ -198,6 +230,8 @@ class Site:
             route.continue_()
         else:
             self.blocked.add(urlsplit(route.request.url).netloc)
+            self._events.append(("request", f"leaves the machine (blocked): "
+                                            f"{route.request.url[:120]}"))
             route.abort("blockedbyclient")
 
     def _on_console(self, msg):
@@ -221,10 +255,14 @@ class Site:
             report.problems.append(f"math: {math_state}")
         for src in self.page.evaluate(js.JS_IMAGES):
             report.problems.append(f"image did not load: {src}")
+        self._check_interactive(report)
         for name in expect.figures:
             if not self.page.evaluate(js.JS_FIGURE, name):
-                report.problems.append(f"figure {name} of the source has no image on the page "
-                                       "(was the notebook run with MPLBACKEND=Agg?)")
+                report.problems.append(f"figure {name} of the source has no image or drawn "
+                                       "interactive figure on the page (was the notebook run "
+                                       "with MPLBACKEND=Agg?)")
+        weight = self.page.evaluate(js.JS_WEIGHT)
+        report.weight, report.responses = weight["bytes"], weight["responses"]
         info = self.page.evaluate(js.JS_INSPECT)
         self._check_math(info, expect, report)
         if info["badOutputs"]:
@@ -244,6 +282,14 @@ class Site:
         self.page.wait_for_timeout(50)  # let late console messages arrive
         self._sort_events(report)
         return report
+
+    def _check_interactive(self, report: PageReport):
+        """Every interactive figure drawn, its slider's ends reachable, a move redrawn."""
+        for fig in self.page.evaluate(js.JS_VEGA, {"selector": "div.rnn-vega", "wait": 20_000,
+                                                 "marked": True}):
+            problems = vega_problems(fig)
+            report.problems += problems
+            report.interactive += not problems
 
     def _check_math(self, info, expect: Expect, report: PageReport):
         p = report.problems
@@ -345,7 +391,7 @@ class Site:
         return self._static_ids[target]
 
     def _sort_events(self, report: PageReport):
-        for kind, text in self._events:
+        for kind, text in dict.fromkeys(self._events):   # once each (the page loads twice)
             reason = next((r for r, pat in IGNORED.items()
                            if kind in ("console", "pageerror") and pat.search(text)), None)
             if reason:
@@ -371,7 +417,9 @@ def main(argv=None) -> int:  # pragma: no cover - manual use
                    if (root / rel).with_suffix(s).exists()]
             r = b.check(rel, expectations(src[0]) if src else None, rel[:-5].replace("/", "_"))
             bad += bool(r.problems)
-            print(("FAIL " if r.problems else "ok   ") + rel, *r.problems,
+            print(("FAIL " if r.problems else "ok   ") + rel
+                  + f"  ({r.weight / 1e6:.2f} MB in {r.responses} responses, "
+                  f"{r.interactive} interactive figures)", *r.problems,
                   *(f"(ignored) {i}" for i in r.ignored), sep="\n    ")
         print("hosts blocked (offline):", sorted(b.blocked) or "none")
     return 1 if bad else 0

@@ -1,6 +1,7 @@
 """The JavaScript that tests/browser_check.py runs inside each page of the book (with
-Playwright's ``page.evaluate``): wait for MathJax, list images, find a figure, inspect the text
-for faults, measure content cut off at the window's width, read a solution dropdown's state.
+Playwright's ``page.evaluate``): wait for MathJax, list images, find a figure, draw and move the
+interactive figures, add up the page's weight, inspect the text for faults, measure content cut
+off at the window's width, read a solution dropdown's state.
 Kept apart from the Python that drives the browser, so that each file reads as one thing."""
 
 JS_WAIT_MATH = """async () => {
@@ -23,7 +24,75 @@ JS_IMAGES = """async () => {
 
 JS_FIGURE = """name => {
   const fig = document.getElementById(name);
-  return !!fig && [...fig.querySelectorAll('img')].some(img => img.naturalWidth > 0);
+  return !!fig && ([...fig.querySelectorAll('img')].some(img => img.naturalWidth > 0)
+                   || !!fig.querySelector('div.rnn-vega[data-drawn="yes"] svg'));
+}"""
+
+# The interactive figures (rnncourse.interactive): each div.rnn-vega drawn by rnn-vega.js
+# (data-drawn "yes" or "failed"), with line paths in its SVG and a range slider that a reader
+# moves. The slider is set as a user's drag sets it (value, then input and change events): to
+# each end of the knob's grid (both must be reachable), then back to where it started; the
+# line paths must change at the far end. Shared with tests/lab_check.py (JupyterLab draws the
+# same spec with the same Vega-Embed): `selector` names the figures' boxes, `wait` how long (ms)
+# they may take to draw, `marked` says whether rnn-vega.js marks them (data-drawn).
+JS_VEGA = r"""async ({selector, wait, marked}) => {
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
+  const until = async (test, ms) => {
+    for (let t = 0; t < ms; t += 50) { if (test()) return true; await sleep(50); }
+    return test();
+  };
+  const boxes = [...document.querySelectorAll(selector)];
+  const drawn = b => b.dataset.drawn === undefined
+      ? (b.querySelector('svg g.mark-line path') ? 'yes' : undefined) : b.dataset.drawn;
+  // rnn-vega.js marks each box it starts drawing "pending" before the page's load event: once
+  // none is pending, the others never will be drawn. Unmarked (JupyterLab): wait for lines.
+  await until(() => boxes.every(b => marked ? b.dataset.drawn !== 'pending'
+                                            : ['yes', 'failed'].includes(drawn(b))), wait);
+  const lines = b => [...b.querySelectorAll('svg g.mark-line path')]
+      .map(p => p.getAttribute('d') || '').filter(d => d.length > 1);
+  const set = (slider, v, events) => {
+    slider.value = String(v);
+    if (events) for (const kind of ['input', 'change'])
+      slider.dispatchEvent(new Event(kind, {bubbles: true}));
+    return +slider.value;
+  };
+  const out = [];
+  for (const [i, b] of boxes.entries()) {
+    const fig = b.closest('figure[id]');
+    const name = fig ? fig.id : (b.getAttribute('aria-label') || '').slice(0, 60)
+        || `interactive figure ${i + 1}`;
+    const r = {name, drawn: drawn(b) || 'not drawn', lines: lines(b).length,
+               slider: null, ends: [], moved: null};
+    const slider = b.querySelector('input[type="range"]');
+    if (slider && r.drawn === 'yes' && r.lines) {
+      const [lo, hi, start] = [+slider.min, +slider.max, +slider.value];
+      const tol = Math.abs(hi - lo) * 1e-9;
+      r.slider = {min: lo, max: hi, start, step: slider.step};
+      for (const end of [lo, hi]) {          // reachable? (no events: nothing redrawn yet)
+        const got = set(slider, end, false);
+        if (Math.abs(got - end) > tol) r.ends.push([end, got]);
+      }
+      set(slider, start, false);
+      const before = lines(b).join('|');
+      const far = start - lo > hi - start ? lo : hi;
+      r.to = set(slider, far, true);
+      r.moved = await until(() => lines(b).join('|') !== before, 5000);
+      set(slider, start, true);               // back where the reader found it
+      await until(() => lines(b).join('|') === before, 2000);
+    }
+    out.push(r);
+  }
+  return out;
+}"""
+
+# The page's weight: the bytes of every response it received (the document, scripts, styles,
+# fonts, images), as Chromium's resource timing counts them (a response served from the cache
+# counts too: the weight is what a first visit downloads).
+JS_WEIGHT = """() => {
+  const entries = performance.getEntriesByType('navigation')
+      .concat(performance.getEntriesByType('resource'));
+  return {bytes: entries.reduce((sum, e) => sum + (e.encodedBodySize || 0), 0),
+          responses: entries.length};
 }"""
 
 JS_INSPECT = r"""() => {

@@ -23,6 +23,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -142,14 +143,39 @@ def test_every_page_of_the_toc_was_built(book):
 
 
 def test_every_page_as_a_reader_sees_it(site, subtests):
+    """Each page checked by browser_check (interactive figures drawn and moved, no request
+    leaving the machine, ...). Prints each page's weight, the bytes of all its responses, and
+    writes the table to _build/screenshots/page-weights.txt (pytest -rP or -s shows it)."""
+    weights = [f"{'page':<40} {'MB':>6} {'responses':>9} {'interactive':>11}"]
     for entry in toc_entries():     # each page a subtest, reported by its name when it fails
         with subtests.test(page=entry):
             source = source_of(entry)
             expect = expectations(source) if source else Expect()
             report = site.check(f"{entry}.html", expect, screenshot_name=Path(entry).name)
+            weights.append(f"{entry:<40} {report.weight / 1e6:6.2f} {report.responses:9d} "
+                           f"{report.interactive:11d}")
             assert not report.problems, (
                 f"{entry}.html ({len(report.problems)} problems; screenshot "
                 f"{report.screenshot}):\n  " + "\n  ".join(report.problems))
+    print("\n".join(weights))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS / "page-weights.txt").write_text("\n".join(weights) + "\n")
+
+
+#: The chapters whose page must hold at least one interactive figure (issue 26), by number.
+#: Every chapter is to have one; extend the list as each gets its figure.
+INTERACTIVE_CHAPTERS = ["03"]
+
+
+def test_chapters_have_an_interactive_figure(book):
+    """Each chapter of INTERACTIVE_CHAPTERS has an interactive figure on its page (that each
+    is drawn and moves is test_every_page_as_a_reader_sees_it's part)."""
+    from rnncourse.interactive import MARK
+
+    for number in INTERACTIVE_CHAPTERS:
+        [page] = (book / "chapters").glob(f"{number}_*.html")
+        assert page.read_text(encoding="utf-8").count(MARK) >= 1, \
+            f"{page.name} has no interactive figure (div.rnn-vega)"
 
 
 # ------------------------------------------------------------------ the checks can fail
@@ -188,6 +214,60 @@ def test_checks_report_a_broken_page(chromium, tmp_path):
                    "image with no alt text for a screen reader: data:image/gif"]:
         assert needle in problems, f"the check missed {needle!r}; it reported:\n{problems}"
     assert not clean.problems, clean.problems
+
+
+def _vega_page(folder: Path, figures: dict[str, str], extra: str = "") -> None:
+    """A page with the book's Vega scripts (rnncourse.interactive) and ``figures``: id -> the
+    HTML of a ``div.rnn-vega``, each in a ``<figure id>`` as MyST-NB writes it."""
+    from rnncourse import interactive
+
+    shutil.copytree(interactive.STATIC / "vega", folder / "vega", dirs_exist_ok=True)
+    scripts = "".join(f'<script src="{s}"></script>' for s in interactive.SCRIPTS)
+    body = "".join(f'<figure id="{name}">{html}</figure>' for name, html in figures.items())
+    (folder / "vega.html").write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8">'
+                                      f'<title>figures</title>{scripts}</head><body>'
+                                      f'<article class="bd-article">{body}{extra}</article>'
+                                      '</body></html>', encoding="utf-8")
+
+
+def test_interactive_figures_are_drawn_reachable_and_move(chromium, tmp_path):
+    """One good figure passes (and counts as drawn), over a grid whose step has a float error
+    (0.5 to 1.5 in 20 steps: 0.05000000000000004, which rnnlab.explore rounds); a spec Vega
+    refuses, an empty box, a slider that moves nothing, a slider that cannot reach the grid's
+    end (a step that does not divide the range) and a request to another host are each
+    reported by name."""
+    from rnncourse.interactive import figure_html
+    from rnnlab.explore import slider_figure
+
+    lags = np.arange(6)
+    good = slider_figure({k: {"r": (lags, k ** lags)} for k in np.linspace(0.5, 1.5, 21)},
+                         knob="rho", x="lag", y="r", alt="r against lag; a slider sets rho")
+    frozen = good.spec()
+    for layer in frozen["layer"]:
+        layer["transform"] = [{"filter": "datum.k == 1"}]          # the knob moves nothing
+    stuck = good.spec()
+    stuck["params"][0]["bind"]["step"] = 0.05 + 1e-12             # 1.5 is off its steps
+    broken = {**good.spec(), "layer": [{"mark": "no-such-mark"}]}
+    figures = {"fig-good": figure_html(good.spec()), "fig-frozen": figure_html(frozen),
+               "fig-stuck": figure_html(stuck), "fig-broken": figure_html(broken),
+               "fig-empty": '<div class="rnn-vega" role="figure" aria-label="x"></div>'}
+    _vega_page(tmp_path, figures, extra='<img alt="remote" src="https://example.com/a.png">')
+    expect = Expect(figures=list(figures))
+    with chromium.site(tmp_path) as s:
+        report = s.check("vega.html", expect)
+    text = "\n".join(report.problems)
+    for needle in ["interactive figure fig-frozen: moving its slider from 1 to 1.5 does "
+                   "not change what is drawn",
+                   "interactive figure fig-stuck: its slider cannot reach 1.5 (it stops at 1.4",
+                   "interactive figure fig-broken is not drawn (data-drawn: failed)",
+                   "interactive figure fig-empty is not drawn (data-drawn: not drawn)",
+                   "figure fig-empty of the source has no image or drawn interactive figure",
+                   "request: leaves the machine (blocked): https://example.com/a.png"]:
+        assert needle in text, f"the check missed {needle!r}; it reported:\n{text}"
+    assert "fig-good" not in text and "figure fig-frozen of the source" not in text, text
+    assert report.interactive == 1, report
+    assert report.weight > sum(f.stat().st_size for f in (tmp_path / "vega").glob("*.js")), \
+        report.weight
 
 
 OVERFLOW_PAGE = r"""<!DOCTYPE html><html><head><meta charset="utf-8">

@@ -99,7 +99,9 @@ class SliderFigure:
         """The Vega-Lite 5 spec: data inline, one slider, fixed axes so the curves move."""
         from .plot import COLORS
 
-        step = self.knobs[1] - self.knobs[0]
+        # To 12 digits: a float error in the step (1.5 - 0.5 in 20 steps gives 0.05000000000000004)
+        # stops a range input at the last whole step below the grid's end (1.45, not 1.5).
+        step = float(f"{self.knobs[1] - self.knobs[0]:.12g}")
         ys = [r["y"] for r in self.rows]
         xs = [r["x"] for r in self.rows]
         colors = [COLORS[i % len(COLORS)] for i in range(len(self.series))]
