@@ -3,8 +3,8 @@
 Not a test module: pytest collects nothing here (pytest puts tests/ on sys.path, as for
 nbfixtures.py and envs.py).
 
-* ``STUDENTS`` and ``MISTAKES``: the three fake students of every chapter, and the typical
-  mistake (with the hint its check must give) that the third one makes.
+* ``STUDENTS`` and ``MISTAKES``: the two fake students of every chapter, and the typical
+  mistake (with the hint its check must give) that the second one makes.
 * ``run_nbgrader``: nbgrader in this environment, with a student's kernel settings (checks not
   strict, one BLAS thread) and, when given, the folder where the Binder kernel is registered.
 * ``release_of``/``source_of``: a chapter's release and source notebooks in a course folder.
@@ -31,7 +31,7 @@ from rnncourse import assignments, grading, timing
 from rnncourse import notebooks as nbt
 
 ROOT = Path(__file__).resolve().parents[1]
-STUDENTS = ("reference", "untouched", "mistake")
+STUDENTS = ("reference", "partial")
 COURSE_ID = "recurrent-networks"
 
 # One typical mistake per chapter: (exercise, wrong code pasted below its starter, the hint its
@@ -90,17 +90,42 @@ def without_markers(text: str) -> str:
                      and "### END SOLUTION" not in line)
 
 
+def exercise_labels(release: dict) -> list[str]:
+    """The labels of the release's checked exercises, in order (from its test cells)."""
+    labels = []
+    for cell in release["cells"]:
+        m = re.match(r"test-(ex-\d\d-\d+)", cell["metadata"].get("nbgrader", {}).get("grade_id")
+                     or "")
+        if m and m.group(1) not in labels:
+            labels.append(m.group(1))
+    return labels
+
+
+def untouched_of(release: dict, chapter: str) -> str:
+    """The exercise the partial student leaves untouched: the first checked one that is not
+    the exercise of the chapter's typical mistake."""
+    mistake = mistake_of(release, chapter)[0]
+    return next(label for label in exercise_labels(release) if label != mistake)
+
+
+def _exercise_of(grade_id: str) -> str | None:
+    m = re.search(r"(ex-\d\d-\d+)", grade_id or "")
+    return m.group(1) if m else None
+
+
 def submission(release: dict, source: dict, who: str, chapter: str) -> dict:
+    """What ``who`` hands in: ``reference`` pastes every reference solution; ``partial``
+    leaves one checked exercise untouched (:func:`untouched_of`), makes the chapter's typical
+    mistake in another (:func:`mistake_of`) and pastes the reference solutions elsewhere."""
     nb = copy.deepcopy(release)
-    if who == "untouched":
-        return nb
     reference = {c["metadata"]["nbgrader"]["grade_id"]: nbt.source(c) for c in source["cells"]
                  if c["metadata"].get("nbgrader", {}).get("solution")}
+    untouched = untouched_of(release, chapter) if who == "partial" else None
     for cell in nb["cells"]:
         grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if grade_id in reference:
+        if grade_id in reference and _exercise_of(grade_id) != untouched:
             cell["source"] = without_markers(reference[grade_id])
-    if who == "mistake":
+    if who == "partial":
         label, code, _ = mistake_of(release, chapter)
         answer = {"grade_id": f"answer-{label}"}
         at = next(i for i, c in enumerate(release["cells"])

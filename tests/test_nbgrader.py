@@ -4,20 +4,23 @@ tests/nbgrading.py holds the students and the grading helpers).
 
 ``rnncourse.assignments`` writes the course from the chapters; ``nbgrader generate_assignment``
 makes the releases, which must hold no solution and no hidden test. Then, for every chapter,
-three fake students hand in: one with every reference solution pasted in, one with the untouched
-release, one with a typical mistake that the chapter's check diagnoses. ``nbgrader autograde``
+two fake students hand in: one with every reference solution pasted in, and one who leaves an
+exercise untouched, makes a typical mistake that the chapter's check diagnoses in another and
+pastes the reference solutions into the rest. ``nbgrader autograde``
 grades them and ``nbgrader generate_feedback`` writes their feedback; the scores are read from
 the gradebook through nbgrader's Gradebook API. Each chapter is graded in its own copy of the
 course (its own gradebook), ``NBGRADER_TEST_JOBS`` chapters at a time (default 2, one per core):
-the three submissions of a chapter share one autograde run, since nbgrader grades them one after
+the two submissions of a chapter share one autograde run, since nbgrader grades them one after
 the other in one gradebook.
 
 nbgrader executes the submissions in the kernel of the Binder environment (tests/envs.py), where
-a class opens the course. The untouched release is the student edition cell for cell, plus the
-graded cells (tested statically below: a starter gains the stub line, a check cell becomes its
-check asserted, answer cells for words are added), so its autograded run is also the test that
-the student edition runs top to bottom in Binder with every check saying TODO: the student
-edition needs no execution of its own.
+a class opens the course. The release is the student edition cell for cell, plus the graded
+cells (tested statically below: a starter gains the stub line, a check cell becomes its check
+asserted, answer cells for words are added), so the partial student's autograded run is also
+the test that the student edition runs top to bottom in Binder, an untouched exercise's check
+saying TODO and failing only its own test (the learner runs of tests/test_learner.py run every
+exercise of every chapter untouched). An untouched release would add a third execution of
+every chapter for what the untouched exercise already shows: it scores nothing.
 
 nbgrader comes from requirements-nbgrader.txt, installed into this environment with
 requirements.txt's pins as constraints (as ``make assignments`` does) when it is missing. When
@@ -47,6 +50,7 @@ from nbgrading import (
     mistake_of,
     release_of,
     source_of,
+    untouched_of,
 )
 
 from rnncourse import assignments, grading, student
@@ -191,7 +195,7 @@ def _release_is_the_student_edition_with_graded_cells(course, path):
             assert nbt.source(cell) == nbt.source(mine), where
 
 
-# -- three students per chapter, autograded two chapters at a time ---------------------------
+# -- two students per chapter, autograded two chapters at a time -----------------------------
 @pytest.fixture(scope="module")
 def binder() -> dict | None:
     """The Binder environment's kernel (tests/envs.py), or None where local package sources
@@ -228,51 +232,61 @@ def graded(course, binder, tmp_path_factory) -> dict:
 
 
 @pytest.mark.slow
-def test_autograde_scores_three_students(graded, binder, course, subtests):
-    each_chapter(subtests, _autograde_scores_three_students, graded, binder, course)
+def test_autograde_scores_two_students(graded, binder, course, subtests):
+    each_chapter(subtests, _autograde_scores_two_students, graded, binder, course)
 
 
-def _autograde_scores_three_students(graded, binder, course, path):
+def _autograde_scores_two_students(graded, binder, course, path):
     result = graded[path.name]
     if isinstance(result, BaseException):
         raise result
-    if binder:   # all three submissions ran in the Binder environment's kernel
+    if binder:   # both submissions ran in the Binder environment's kernel
         assert result["kernels"] == {envs.BINDER_DISPLAY_NAME}, result["kernels"]
     plan = {g.label: g for g in grading.grading_plan(nbt.read(path))}
     auto = sum(g.auto_points for g in plan.values())
     total = sum(g.points for g in plan.values())
-    ref, untouched, wrong = result["reference"], result["untouched"], result["mistake"]
+    ref, partial = result["reference"], result["partial"]
     assert ref["max"] == pytest.approx(total) and ref["max_code"] == pytest.approx(auto)
     failing = {k: v for k, v in ref["errors"].items() if k and k.startswith("test-") and v}
     assert ref["code"] == pytest.approx(auto), f"reference solutions fail: {failing}"
     assert ref["score"] == pytest.approx(total)       # after the written answers got full marks
     for grade_id, (_, _, manual) in ref["grades"].items():
         assert manual == grade_id.startswith("written-"), grade_id
-    assert untouched["code"] == 0 and untouched["score"] == 0, untouched["grades"]
-    assert not any(manual for _, _, manual in untouched["grades"].values())
-    # the untouched release is the student edition plus graded cells (the test above): it ran
-    # top to bottom, every check said TODO, and only the test cells failed, on that TODO
-    tests = [cell for cell in untouched["cells"] if (cell[1] or "").startswith("test-")]
-    assert tests and len(tests) == sum(g.kind == "checked" for g in plan.values())
-    for i, grade_id, error, out in untouched["cells"]:
-        where = f"{path.name}, untouched release, cell {i} ({grade_id or 'not graded'})"
-        if (grade_id or "").startswith("test-"):
+    release = release_of(course, path)
+    skipped = untouched_of(release, path.name[:2])
+    label, _, hint = mistake_of(release, path.name[:2])
+
+    def tests_of(ex):
+        return [g for g in partial["grades"] if re.fullmatch(rf"test-{ex}(-\d+)?", g)]
+
+    lost = tests_of(skipped) + tests_of(label)
+    assert tests_of(skipped) and all(partial["grades"][g][0] == 0 for g in lost), \
+        partial["grades"]
+    assert partial["code"] == pytest.approx(auto - sum(partial["grades"][g][1] for g in lost))
+    # the instructor gives full marks to the written answers that need grading
+    # (grade_chapter); nbgrader scores an unchanged answer cell 0 by itself: the score misses
+    # the untouched exercise's every grade and the mistaken exercise's tests
+    missed = {g for g in partial["grades"] if skipped in g} | set(tests_of(label))
+    assert partial["score"] == pytest.approx(total - sum(partial["grades"][g][1] for g in missed))
+    # the release is the student edition plus graded cells (the test above): it ran top to
+    # bottom; the untouched exercise's check said TODO and only its own test failed, on that
+    for i, grade_id, error, out in partial["cells"]:
+        where = f"{path.name}, partial student, cell {i} ({grade_id or 'not graded'})"
+        if grade_id in tests_of(skipped):
             assert "TODO" in out and "PASSED" not in out, f"{where} printed {out!r}"
             assert error.startswith("AssertionError") and "not attempted yet" in error, \
                 f"{where}: {error}"
-        else:
+        elif grade_id not in tests_of(label):
             assert not error, f"{where} failed where the student edition must run: {error}"
-    label, _, hint = mistake_of(release_of(course, path), path.name[:2])
     test_id = f"test-{label}"
-    assert wrong["grades"][test_id][0] == 0, wrong["grades"][test_id]
-    assert wrong["code"] == pytest.approx(auto - wrong["grades"][test_id][1])
-    assert 0 < wrong["score"] < total and wrong["errors"][test_id]
+    wrong = partial
+    assert wrong["grades"][test_id][0] == 0 and wrong["errors"][test_id], wrong["grades"][test_id]
     if hint:  # a mistake of MISTAKES: the check diagnoses it with its hint
         assert "CheckFailed" in wrong["errors"][test_id], wrong["errors"][test_id]
         assert hint in wrong["errors"][test_id], wrong["errors"][test_id]
     for who in STUDENTS:
         assert result[who]["feedback"], f"no feedback HTML for {who}"
-    feedback = result["mistake"]["feedback"]
+    feedback = result["partial"]["feedback"]
     assert f"Test of {label}" in feedback and test_id in feedback
     assert hint is None or ("CheckFailed" in feedback and hint in feedback)
     assert json.dumps(wrong["grades"])  # the scores are plain numbers
