@@ -129,3 +129,11 @@ def test_renderer_takes_vegalite_only_and_ranks_it_first_in_html():
         ("html", explore.VEGALITE_MIME, 5)]
     served = (*interactive.SCRIPTS, interactive.STYLE)
     assert all((interactive.STATIC / s).is_file() for s in served)
+
+
+def test_the_book_draws_the_spec_in_html_and_the_png_in_the_pdf():
+    from myst_nb.core.render import get_mime_priority
+
+    html, latex = get_mime_priority("html", []), get_mime_priority("latex", [])
+    assert html.index(explore.VEGALITE_MIME) < html.index("image/png")
+    assert explore.VEGALITE_MIME not in latex and "image/png" in latex
