@@ -33,8 +33,9 @@ JS_FIGURE = """name => {
 # moves. The slider is set as a user's drag sets it (value, then input and change events): to
 # each end of the knob's grid (both must be reachable), then back to where it started; the
 # line paths must change at the far end. Shared with tests/lab_check.py (JupyterLab draws the
-# same spec with the same Vega-Embed): `selector` names the figures' boxes, `wait` how long (ms)
-# they may take to draw, `marked` says whether rnn-vega.js marks them (data-drawn).
+# same spec with the same Vega-Embed, on a canvas: there the picture compared is the canvas's
+# pixels): `selector` names the figures' boxes, `wait` how long (ms) they may take to draw,
+# `marked` says whether rnn-vega.js marks them (data-drawn).
 JS_VEGA = r"""async ({selector, wait, marked}) => {
   const sleep = ms => new Promise(r => setTimeout(r, ms));
   const until = async (test, ms) => {
@@ -42,14 +43,17 @@ JS_VEGA = r"""async ({selector, wait, marked}) => {
     return test();
   };
   const boxes = [...document.querySelectorAll(selector)];
+  const canvas = b => [...b.querySelectorAll('canvas')].find(c => c.width > 0 && c.height > 0);
   const drawn = b => b.dataset.drawn === undefined
-      ? (b.querySelector('svg g.mark-line path') ? 'yes' : undefined) : b.dataset.drawn;
+      ? (b.querySelector('svg g.mark-line path') || canvas(b) ? 'yes' : undefined)
+      : b.dataset.drawn;
   // rnn-vega.js marks each box it starts drawing "pending" before the page's load event: once
   // none is pending, the others never will be drawn. Unmarked (JupyterLab): wait for lines.
   await until(() => boxes.every(b => marked ? b.dataset.drawn !== 'pending'
                                             : ['yes', 'failed'].includes(drawn(b))), wait);
-  const lines = b => [...b.querySelectorAll('svg g.mark-line path')]
+  const svgLines = b => [...b.querySelectorAll('svg g.mark-line path')]
       .map(p => p.getAttribute('d') || '').filter(d => d.length > 1);
+  const lines = b => svgLines(b).length ? svgLines(b) : canvas(b) ? [canvas(b).toDataURL()] : [];
   const set = (slider, v, events) => {
     slider.value = String(v);
     if (events) for (const kind of ['input', 'change'])

@@ -1,0 +1,159 @@
+"""Notebooks in JupyterLab, read in a real browser (issue 23): tests/lab_check.py.
+
+A JupyterLab server started by the check, headless Chromium on it, every rendered cell read.
+The learner test (tests/test_learner.py) runs the check on every executed learner notebook in
+``_build/learner-run``; here, for the check's own sake and as a fallback, it runs on the
+smallest learner notebook (``learner/01_recurrent_networks.ipynb``) executed with nbclient into
+a temporary folder, and on two synthetic notebooks whose outputs are written directly (no
+kernel): one that must pass (math, a Matplotlib figure and an interactive Vega-Lite figure,
+each with its numbered caption) and one with every fault the check must report.
+
+Chromium comes from the system, as for tests/test_browser.py: without it, or without
+Playwright, the tests skip with the reason, except when ``CI`` is set: there they fail.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import browser_check as bc  # noqa: E402  (helper modules beside this file, not a package)
+import lab_check  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+LEARNER_NB = ROOT / "learner" / "01_recurrent_networks.ipynb"
+
+pytestmark = pytest.mark.slow
+
+
+def unavailable(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"the JupyterLab check cannot run in CI: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def chromium_path() -> str:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        unavailable("Playwright for Python is not installed (pip install -r requirements.txt)")
+    path = bc.find_chromium()
+    if path is None:
+        unavailable("no Chromium found: install Debian's `chromium` package "
+                    "(apt-get install chromium) or set $CHROMIUM to a Chromium binary")
+    if not Path(sys.executable).with_name("jupyter-lab").exists():
+        unavailable("JupyterLab is not installed in this environment "
+                    "(pip install -r requirements-lab.txt)")
+    return path
+
+
+# ------------------------------------------------------------------ synthetic notebooks
+def _figure_outputs():
+    """A slider figure's outputs as a kernel would store them, and a plain PNG of it."""
+    from rnnlab.explore import slider_figure
+
+    lags = np.arange(6)
+    fig = slider_figure({k: {"r": (lags, k ** lags)} for k in np.linspace(0.5, 1.5, 11)},
+                        knob="rho", x="lag", y="r", alt="r against lag; a slider sets rho")
+    bundle = fig._repr_mimebundle_()
+    vega = new_output("display_data", data=bundle)
+    png = new_output("display_data", data={"image/png": bundle["image/png"],
+                                           "text/plain": "<Figure>"})
+    return fig, vega, png
+
+
+def _figure_cell(name: str, *outputs):
+    cell = new_code_cell("plt.show()", metadata={"mystnb": {"figure": {"name": name}}})
+    cell.outputs = list(outputs)
+    return cell
+
+
+def synthetic_notebooks(folder: Path) -> tuple[str, str]:
+    """Write ``99_good.ipynb`` and ``99_bad.ipynb`` into ``folder``; their names."""
+    fig, vega, png = _figure_outputs()
+    good = new_notebook(cells=[
+        new_markdown_cell("# A good notebook\n\nInline $x_t^2$ and a display\n\n"
+                          "$$\nh_t = \\tanh(W h_{t-1}) \\tag{9.1}\n$$\n\nas in Fig. 9.1."),
+        _figure_cell("fig-99-png", png),
+        new_markdown_cell("**Fig. 9.1** A plain figure."),
+        _figure_cell("fig-99-vega", vega),
+        new_markdown_cell("**Fig. 9.2** An interactive figure."),
+    ])
+    frozen = copy.deepcopy(vega)
+    for layer in frozen.data[lab_check.VEGALITE_MIME]["layer"]:
+        layer["transform"] = [{"filter": "datum.k == 1"}]         # the slider moves nothing
+    broken = new_output("display_data", data={"image/png": "aGVsbG8=", "text/plain": "x"})
+    bad = new_notebook(cells=[
+        new_markdown_cell("(sec-bad)=\n# A bad notebook\n\nAs {numref}`fig-99-png` shows, "
+                          "and $$x = 1 in a display never closed."),
+        new_markdown_cell("```{exercise} Do it (★)\n:label: ex-99-1\nText\n```"),
+        _figure_cell("fig-99-uncaptioned", png),
+        new_markdown_cell("A caption without its number."),
+        _figure_cell("fig-99-frozen", frozen),
+        new_markdown_cell("**Fig. 9.2** A frozen figure."),
+        _figure_cell("fig-99-unrun"),
+        new_markdown_cell("**Fig. 9.3** Never run."),
+        _figure_cell("fig-99-broken", broken),
+        new_markdown_cell("**Fig. 9.4** A broken image."),
+    ])
+    for nb, name in ((good, "99_good.ipynb"), (bad, "99_bad.ipynb")):
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                     "language": "python"}
+        nbformat.write(nb, folder / name)
+    return "99_good.ipynb", "99_bad.ipynb"
+
+
+@pytest.fixture(scope="module")
+def lab_folder(chromium_path, tmp_path_factory) -> Path:
+    """The learner edition's chapter 1, executed as a learner's Jupyter does (the inline
+    figures: no MPLBACKEND), and the two synthetic notebooks."""
+    from nbclient import NotebookClient
+
+    folder = tmp_path_factory.mktemp("lab")
+    nb = nbformat.read(LEARNER_NB, as_version=4)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("MPLBACKEND", raising=False)
+        NotebookClient(nb, timeout=300, kernel_name="python3",
+                       resources={"metadata": {"path": str(LEARNER_NB.parent)}}).execute()
+    nbformat.write(nb, folder / LEARNER_NB.name)
+    synthetic_notebooks(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def found(lab_folder) -> dict[str, list[str]]:
+    return lab_check.check_folder(lab_folder, [LEARNER_NB.name, "99_good.ipynb",
+                                               "99_bad.ipynb", "99_missing.ipynb"])
+
+
+def test_learner_chapter_1_reads_in_jupyterlab_as_in_the_book(found):
+    """Figures shown with their numbered captions, math typeset, no MyST left."""
+    assert found[LEARNER_NB.name] == [], "\n".join(found[LEARNER_NB.name])
+
+
+def test_a_good_notebook_passes_with_its_interactive_figure(found):
+    assert found["99_good.ipynb"] == [], "\n".join(found["99_good.ipynb"])
+
+
+def test_the_check_reports_every_fault_by_cell(found):
+    text = "\n".join(found["99_bad.ipynb"])
+    for needle in ["99_bad.ipynb cell 1: a MyST role left as text: '",
+                   "cell 1: a (label)= target left as text: '(sec-bad)=",
+                   "cell 1: math not typeset: '",
+                   "cell 2: a directive fence shown as a code block: ```{exercise}",
+                   "cell 3: figure fig-99-uncaptioned has no caption with its number",
+                   "interactive figure 1 of 99_bad.ipynb: moving its slider from 1 to 1.5 "
+                   "does not change what is drawn",
+                   "cell 7: figure fig-99-unrun has no image or Vega-Lite output",
+                   "cell 9: 1 image output(s) in the notebook, 0 shown"]:
+        assert needle in text, f"the check missed {needle!r}; it reported:\n{text}"
+    [missing] = found["99_missing.ipynb"]
+    assert missing.startswith("99_missing.ipynb: no such notebook in "), missing
