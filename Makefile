@@ -91,7 +91,7 @@ learner: $(STAMP)
 	@test -f _build/.doctrees/environment.pickle || $(MAKE) book
 	$(BIN)/python -m rnncourse.learner learner
 
-LAB_INSTALL = @$(BIN)/python -c "import jupyterlab" 2>/dev/null || \
+LAB_INSTALL = @$(BIN)/python -c "import jupyterlab, jupyterlab_myst" 2>/dev/null || \
 	  $(BIN)/python -m pip install --quiet -r requirements-lab.txt -c <(grep '==' requirements.txt)
 lab: $(STAMP)
 	$(LAB_INSTALL)

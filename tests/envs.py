@@ -45,6 +45,9 @@ BINDER_OFFLINE = {
         (None, "network index; the local wheel torch-2.13.0+cpu is the build it serves"),
     "jupyterlab==4.6.6":
         ("jupyterlab>=4.6,<4.7", "the local wheels hold another 4.6 release of JupyterLab"),
+    "jupyterlab-myst==2.7.0":
+        (None, "not in the local package sources; a front-end extension of JupyterLab that "
+               "no notebook imports (tests/test_lab.py checks it where the lab has it)"),
 }
 
 

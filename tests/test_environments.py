@@ -18,11 +18,12 @@ ONE pip call from the machine's local package sources only:
   The chapters then run in that environment under nbval itself: the root ``conftest.py`` points
   nbval at the kernel of :func:`envs.hosted_kernel`, so the one execution of each chapter in
   the test suite, with every claim and check asserted, is in the hosted environment.
-* **Binder**: the environment of ``binder/requirements.txt``, with two offline substitutions,
-  both in :data:`envs.BINDER_OFFLINE`: the PyTorch CPU index line is dropped (the local wheel
-  ``torch-2.13.0+cpu`` is the very build it names), and JupyterLab's pin is relaxed to the
+* **Binder**: the environment of ``binder/requirements.txt``, with three offline substitutions,
+  all in :data:`envs.BINDER_OFFLINE`: the PyTorch CPU index line is dropped (the local wheel
+  ``torch-2.13.0+cpu`` is the very build it names), JupyterLab's pin is relaxed to the
   4.6 series (the local wheels hold another 4.6 release; the notebooks do not need it to run,
-  the test checks that it installs and starts beside them). The student edition, what a
+  the test checks that it installs and starts beside them), and ``jupyterlab-myst`` is left
+  out (the local sources lack it; it is a JupyterLab extension that no notebook imports). The student edition, what a
   class opens, runs there top to bottom with every exercise check saying TODO: nbgrader
   autogrades the untouched release in this environment's kernel (tests/test_nbgrader.py,
   which also proves that the release is the student edition cell for cell, plus the graded
