@@ -23,11 +23,11 @@ ONE pip call from the machine's local package sources only:
   ``torch-2.13.0+cpu`` is the very build it names), JupyterLab's pin is relaxed to the
   4.6 series (the local wheels hold another 4.6 release; the notebooks do not need it to run,
   the test checks that it installs and starts beside them), and ``jupyterlab-myst`` is left
-  out (the local sources lack it; it is a JupyterLab extension that no notebook imports). The student edition, what a
-  class opens, runs there top to bottom with every exercise check saying TODO: nbgrader
-  autogrades the untouched release in this environment's kernel (tests/test_nbgrader.py,
-  which also proves that the release is the student edition cell for cell, plus the graded
-  cells), so no separate execution of the student edition is needed.
+  out (the local sources lack it; it is a JupyterLab extension that no notebook imports).
+  The student edition, what a class opens, runs there top to bottom with every exercise
+  check saying TODO: nbgrader autogrades the untouched release in this environment's kernel
+  (tests/test_nbgrader.py, which also proves that the release is the student edition cell
+  for cell, plus the graded cells), so no separate execution of the student edition is needed.
 
 Without local package sources, or when pip cannot build an environment from them, these tests
 skip with the reason (nbval then uses this environment's kernel), except when ``CI`` is set:
