@@ -1,7 +1,8 @@
 """The JavaScript that tests/browser_check.py runs inside each page of the book (with
 Playwright's ``page.evaluate``): wait for MathJax, list images, find a figure, draw and move the
 interactive figures, add up the page's weight, inspect the text for faults, measure content cut
-off at the window's width, read a solution dropdown's state.
+off at the window's width, read a solution dropdown's state. Then what tests/lab_check.py runs
+in JupyterLab (``JS_LAB_*``): its notebook's cells, rendered, and their links.
 Kept apart from the Python that drives the browser, so that each file reads as one thing."""
 
 JS_WAIT_MATH = """async () => {
@@ -256,3 +257,61 @@ JS_SOLUTION_STATE = """el => {
   return body.length > 0 && body.every(c => c.offsetHeight > 0 &&
       c.checkVisibility({visibilityProperty: true, opacityProperty: true}));
 }"""
+
+# tests/lab_check.py: every cell of the notebook JupyterLab shows: its kind, its rendered
+# Markdown as text (math left out; with and without code), directive fences that became code
+# blocks, its images and Vega outputs.
+JS_LAB_CELLS = r"""() => {
+  const RENDERED = '.jp-RenderedMarkdown, .myst', MATH = 'mjx-container, .MathJax, .katex';
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
+  if (!panel) return null;
+  const block = 'p, li, h1, h2, h3, h4, h5, h6, pre, td, th, blockquote, div';
+  const read = (root, skip) => {
+    let out = '', last = null;
+    const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = w.nextNode(); n; n = w.nextNode()) {
+      if (n.parentElement.closest(skip)) continue;
+      const b = n.parentElement.closest(block);
+      if (b !== last && out) out += '\n';
+      last = b;
+      out += n.data;
+    }
+    return out;
+  };
+  return [...panel.querySelectorAll('.jp-Cell')].map(c => {
+    const md = c.classList.contains('jp-MarkdownCell') ? c.querySelector(RENDERED) : null;
+    return {
+      kind: c.classList.contains('jp-MarkdownCell') ? 'markdown'
+          : c.classList.contains('jp-CodeCell') ? 'code' : 'raw',
+      rendered: !!md,
+      text: md ? read(md, MATH + ', script, style') : '',
+      prose: md ? read(md, MATH + ', script, style, code, pre') : '',
+      fences: md ? [...md.querySelectorAll('code[class*="language-{"]')]
+                      .map(e => e.className.match(/language-(\{\S*)/)[1]) : [],
+      images: [...c.querySelectorAll('.jp-OutputArea-output img')].map(i => ({
+          src: (i.getAttribute('src') || '').slice(0, 40),
+          shown: i.complete && i.naturalWidth > 0 && i.checkVisibility()})),
+      vega: c.querySelectorAll('.jp-OutputArea-output.jp-RenderedVegaLite').length,
+    };
+  });
+}"""
+
+
+# tests/lab_check.py: whether the notebook shown has its cells, and the Markdown cells of the
+# given indexes (those with a source) their rendered content (JupyterLab fills a rendered cell
+# after creating it).
+JS_LAB_READY = """([n, texts]) => {
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
+  const cells = panel ? [...panel.querySelectorAll('.jp-Cell')] : [];
+  return cells.length >= n && texts.every(i => {
+    const md = cells[i].querySelector('.jp-RenderedMarkdown, .myst');   // plain, jupyterlab-myst
+    return md && (md.textContent.trim() || md.querySelector('img'));
+  });
+}"""
+
+
+# tests/lab_check.py: the links of the rendered Markdown (jupyterlab-myst turns roles into
+# links to their targets in the notebook): [href, text].
+JS_LAB_LINKS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) '
+    + '.jp-MarkdownCell :is(.myst, .jp-RenderedMarkdown) a[href]')]
+  .map(a => [a.getAttribute('href'), a.textContent.trim().slice(0, 40)])"""

@@ -73,56 +73,6 @@ RAW_MYST = {
 RAW_MATH = re.compile(r"\$\$|\\\(|\\\[|\\begin\{|\$[^$\s][^$\n]*[^$\s\\]\$|\$[^$\s]\$")
 FIG_NUMBER = re.compile(r"\bFig\. \d+\.\d+\b")
 
-# Every cell of the notebook shown: its kind, its rendered Markdown as text (math left out; with
-# and without code), directive fences that became code blocks, its images and Vega outputs.
-JS_CELLS = r"""() => {
-  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
-  if (!panel) return null;
-  const block = 'p, li, h1, h2, h3, h4, h5, h6, pre, td, th, blockquote, div';
-  const read = (root, skip) => {
-    let out = '', last = null;
-    const w = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    for (let n = w.nextNode(); n; n = w.nextNode()) {
-      if (n.parentElement.closest(skip)) continue;
-      const b = n.parentElement.closest(block);
-      if (b !== last && out) out += '\n';
-      last = b;
-      out += n.data;
-    }
-    return out;
-  };
-  return [...panel.querySelectorAll('.jp-Cell')].map(c => {
-    const md = c.classList.contains('jp-MarkdownCell')
-        ? c.querySelector('.jp-RenderedMarkdown') : null;
-    return {
-      kind: c.classList.contains('jp-MarkdownCell') ? 'markdown'
-          : c.classList.contains('jp-CodeCell') ? 'code' : 'raw',
-      rendered: !!md,
-      text: md ? read(md, 'mjx-container, .MathJax, script, style') : '',
-      prose: md ? read(md, 'mjx-container, .MathJax, script, style, code, pre') : '',
-      fences: md ? [...md.querySelectorAll('code[class*="language-{"]')]
-                      .map(e => e.className.match(/language-(\{\S*)/)[1]) : [],
-      images: [...c.querySelectorAll('.jp-OutputArea-output img')].map(i => ({
-          src: (i.getAttribute('src') || '').slice(0, 40),
-          shown: i.complete && i.naturalWidth > 0 && i.checkVisibility()})),
-      vega: c.querySelectorAll('.jp-OutputArea-output.jp-RenderedVegaLite').length,
-    };
-  });
-}"""
-
-
-# Whether the notebook shown has its cells, and the Markdown cells of the given indexes (those
-# with a source) their rendered content (JupyterLab fills a rendered cell after creating it).
-JS_READY = """([n, texts]) => {
-  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
-  const cells = panel ? [...panel.querySelectorAll('.jp-Cell')] : [];
-  return cells.length >= n && texts.every(i => {
-    const md = cells[i].querySelector('.jp-RenderedMarkdown');
-    return md && (md.textContent.trim() || md.querySelector('img'));
-  });
-}"""
-
-
 # ---------------------------------------------------------------- what the notebook holds
 def _source(cell) -> str:
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
@@ -149,7 +99,7 @@ def expected_cells(nb: dict) -> list[dict]:
 
 
 def cell_problems(where: str, want: dict, got: dict, caption: dict | None) -> list[str]:
-    """What is wrong with one rendered cell (``got``, from :data:`JS_CELLS`) against the
+    """What is wrong with one rendered cell (``got``, from :data:`js.JS_LAB_CELLS`) against the
     notebook (``want``, from :func:`expected_cells`); ``caption`` is the next cell shown."""
     problems = []
     if want["kind"] != got["kind"]:
@@ -302,7 +252,7 @@ class Lab:
             page.goto(f"{self.base}lab/tree/{quote(name)}?reset", wait_until="load")
             texts = [i for i, w in enumerate(want) if w["text"]]
             try:
-                page.wait_for_function(JS_READY, arg=[len(want), texts])
+                page.wait_for_function(js.JS_LAB_READY, arg=[len(want), texts])
             except Exception:
                 return [f"{name}: JupyterLab did not show its {len(want)} cells, their "
                         f"Markdown rendered, within {timeout_s:g} s"]
@@ -324,18 +274,57 @@ class Lab:
             _end_sessions(self.base)
 
     @staticmethod
-    def _rendered(page, settle_s: float = 15) -> list[dict]:
-        """The cells as shown, once MathJax is done (no raw math left, or ``settle_s`` passed
-        with nothing changing for a second)."""
-        deadline, last, steady = time.monotonic() + settle_s, None, 0
+    def _rendered(page, settle_s: float = 10) -> list[dict]:
+        """The cells as shown, once MathJax is done: no raw math left, or ``settle_s`` passed
+        (a loaded machine may take seconds to load MathJax; only a fault waits that long)."""
+        deadline = time.monotonic() + settle_s
         while True:
-            got = page.evaluate(JS_CELLS) or []
-            raw = sum(len(RAW_MATH.findall(c["prose"])) for c in got)
-            steady = steady + 1 if raw == last else 0
-            last = raw
-            if raw == 0 or steady >= 4 or time.monotonic() > deadline:
+            got = page.evaluate(js.JS_LAB_CELLS) or []
+            if not any(RAW_MATH.search(c["prose"]) for c in got) or time.monotonic() > deadline:
                 return got
             page.wait_for_timeout(250)
+
+
+ROLE = re.compile(r"\{(numref|eq|ref|cite(?::\w+)?)\}`(?:[^`<]*<)?([^`>]+)>?`")
+
+
+def myst_installed() -> bool:
+    """Whether JupyterLab here finds the jupyterlab-myst extension (its labextensions path)."""
+    from jupyter_core.paths import jupyter_path
+    return any((Path(d) / MYST_EXTENSION).is_dir() for d in jupyter_path("labextensions"))
+
+
+def myst_roles(folder: Path, name: str) -> dict[str, dict]:
+    """Open ``name`` (a MyST notebook of ``folder``, the authors' chapters) in JupyterLab with
+    jupyterlab-myst; per role kind of its Markdown (numref, eq, ref, cite, cite:t), how many
+    ``linked`` (rendered as a link to ``#label``), out of ``total``, and the labels not linked,
+    with the problems :meth:`Lab.check` finds (raw MyST, untypeset math, ...)."""
+    source = json.loads((Path(folder) / name).read_text(encoding="utf-8"))
+    roles = [m.groups() for c in source["cells"] if c["cell_type"] == "markdown"
+             for m in ROLE.finditer(_source(c))]
+    chromium = bc.find_chromium()
+    if chromium is None:
+        raise RuntimeError("no Chromium found (install Debian's chromium or set $CHROMIUM)")
+    with bc.Chromium(chromium) as c, Lab(c, folder, myst=True) as lab:
+        problems = lab.check(name)
+        page = lab._context.new_page()
+        try:
+            page.goto(f"{lab.base}lab/tree/{quote(name)}?reset", wait_until="load")
+            page.wait_for_selector(".jp-NotebookPanel .jp-MarkdownCell .myst", timeout=60_000)
+            page.wait_for_timeout(2000)
+            hrefs = {href for href, _ in page.evaluate(js.JS_LAB_LINKS)}
+        finally:
+            page.close()
+            _end_sessions(lab.base)
+    found: dict[str, dict] = {"problems": problems}
+    for kind, label in roles:
+        entry = found.setdefault(kind, {"linked": 0, "total": 0, "not linked": []})
+        entry["total"] += 1
+        if f"#{label}" in hrefs:
+            entry["linked"] += 1
+        else:
+            entry["not linked"].append(label)
+    return found
 
 
 def check_folder(folder: Path, names: list[str]) -> dict[str, list[str]]:
