@@ -88,6 +88,8 @@ COMPARE_WRONG = [                       # (what, got, time_axis, hint)
      r"^h is wrong from time step 4 on \(2 of 6 steps differ\)$"),
     ("late steps, no time axis", _LATE, None, "^h differs from the reference by up to 1$"),
     ("negated", -_WANT, None, "^h is off by a constant factor of -1 "),
+    ("close, not to the tolerance", _WANT * (1 + 3e-6), None,
+     r"^h is close but not within rtol=1e-06: largest relative error .* \(computed in float32"),
     ("a string", "text", None, "^h should be an array of numbers, got str$"),
 ]
 

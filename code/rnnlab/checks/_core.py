@@ -225,6 +225,11 @@ def diagnose(got, want, wrong: dict, *, what: str, rtol: float = 1e-6,
     compare_arrays(got, as_float_array(want), what=what, rtol=rtol, atol=atol)
 
 
+def _largest_relative_error(got: np.ndarray, want: np.ndarray) -> float:
+    scale = np.maximum(np.abs(want), np.finfo(float).tiny)
+    return float(np.max(np.abs(got - want) / scale))
+
+
 def compare_arrays(got, want, *, what: str, rtol: float = 1e-6, atol: float = 1e-8,
                    time_axis: int | None = None) -> None:
     """Raise CheckFailed with a precise hint unless ``got`` equals ``want`` within tolerance.
@@ -245,6 +250,10 @@ def compare_arrays(got, want, *, what: str, rtol: float = 1e-6, atol: float = 1e
     if denom > 0:
         ratio = float(np.vdot(got_a, want_a)) / denom
         if abs(ratio) > 1e-12 and np.allclose(got_a, ratio * want_a, rtol=1e-4, atol=atol * 10):
+            if abs(ratio - 1) < 1e-4:          # close everywhere, only not to the tolerance
+                fail(f"{what} is close but not within rtol={rtol:g}: largest relative error "
+                     f"{_largest_relative_error(got_a, want_a):.2g} (computed in float32, or "
+                     "with a step rounded? work in float64)")
             fail(f"{what} is off by a constant factor of {ratio:.4g} "
                  "(a missing or extra scale, sign or 1/N?)")
     if time_axis is not None and got_a.ndim > time_axis:
