@@ -137,3 +137,15 @@ def test_the_book_draws_the_spec_in_html_and_the_png_in_the_pdf():
     html, latex = get_mime_priority("html", []), get_mime_priority("latex", [])
     assert html.index(explore.VEGALITE_MIME) < html.index("image/png")
     assert explore.VEGALITE_MIME not in latex and "image/png" in latex
+
+
+def test_static_view_draws_the_default_curves_and_its_note():
+    import matplotlib.pyplot as plt
+
+    fig = _figure(notes={0.5: "a", 0.75: "horizon 12 steps", 1.0: "c"})
+    ax = fig.draw()
+    (measured, bound) = ax.get_lines()
+    assert np.allclose(measured.get_ydata(), fig.curve(0.75, "measured")[1])
+    assert bound.get_linestyle() == "--"
+    assert [t.get_text() for t in ax.texts] == ["horizon 12 steps"]
+    plt.close("all")

@@ -160,6 +160,9 @@ class SliderFigure:
             x, y = self.curve(knob, s)
             ax.plot(x, y, color=COLORS[i % len(COLORS)], label=s,
                     ls="--" if s in self.dashed else "-")
+        note = dict(self.notes).get(min(self.knobs, key=lambda k: abs(k - knob)))
+        if note:                                 # the figure's line of text, as the slider shows
+            ax.text(0.01, 0.99, note, transform=ax.transAxes, ha="left", va="top", fontsize=8)
         ax.set(xlabel=self.x_title, ylabel=self.y_title,
                title=f"{self.title} ({self.knob} = {knob:g})" if self.title else None)
         if self.log_x:
