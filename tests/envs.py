@@ -10,8 +10,8 @@ Two environments stand for the places where learners run the chapters (issue 13)
   and that they hold where rnnlab came from the install cell.
 * **Binder**: the environment of ``binder/requirements.txt`` (:func:`binder_requirements`).
   :func:`binder_kernel` builds it once (under a file lock) and registers its Jupyter kernel:
-  tests/test_nbgrader.py autogrades the chapters' submissions in it, the untouched release
-  (the student edition, cell for cell, plus the graded cells) among them, and
+  tests/test_nbgrader.py autogrades the chapters' submissions in it (the release is the
+  student edition, cell for cell, plus the graded cells), and
   tests/test_environments.py checks what it holds.
 
 "Offline" means that pip sees only local sources: the ``file://`` indexes and ``find-links``

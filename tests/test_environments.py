@@ -24,8 +24,8 @@ ONE pip call from the machine's local package sources only:
   4.6 series (the local wheels hold another 4.6 release; the notebooks do not need it to run,
   the test checks that it installs and starts beside them), and ``jupyterlab-myst`` is left
   out (the local sources lack it; it is a JupyterLab extension that no notebook imports).
-  The student edition, what a class opens, runs there top to bottom with every exercise
-  check saying TODO: nbgrader autogrades the untouched release in this environment's kernel
+  The student edition, what a class opens, runs there top to bottom, an untouched exercise's
+  check saying TODO: nbgrader autogrades its submissions in this environment's kernel
   (tests/test_nbgrader.py, which also proves that the release is the student edition cell
   for cell, plus the graded cells), so no separate execution of the student edition is needed.
 
@@ -309,8 +309,8 @@ def test_install_cell_gives_a_hosted_notebook_rnnlab_and_changes_nothing_else(ru
 def test_binder_environment_holds_this_rnnlab_cpu_torch_and_jupyterlab():
     """Binder's environment installs without conflicts, holds this repository's rnnlab and CPU
     torch, starts JupyterLab, and registers the kernel in which tests/test_nbgrader.py
-    autogrades every chapter: the untouched release there is the student edition cell for
-    cell (plus the graded cells) and runs top to bottom with every check saying TODO."""
+    autogrades every chapter: the release there is the student edition cell for cell (plus
+    the graded cells) and runs top to bottom, an untouched exercise's check saying TODO."""
     try:
         record = binder_kernel()
     except EnvironmentUnavailable as exc:

@@ -1,11 +1,10 @@
 """Notebooks in JupyterLab, read in a real browser (issue 23): tests/lab_check.py.
 
 A JupyterLab server started by the check, headless Chromium on it, every rendered cell read.
-The learner test (tests/test_learner.py) runs the check on every executed learner notebook in
-``_build/learner-run``; here, for the check's own sake and as a fallback, it runs on the
-smallest learner notebook (``learner/01_recurrent_networks.ipynb``) executed with nbclient into
-a temporary folder, and on two synthetic notebooks whose outputs are written directly (no
-kernel): one that must pass (math, a Matplotlib figure and an interactive Vega-Lite figure,
+The learner test (tests/test_learner.py) runs the check on every chapter's learner notebook as
+its learner runs executed it (``_build/learner-run``: no execution of its own). Here the check
+is tested on two synthetic notebooks whose outputs are written directly (no kernel): one that
+must pass (math, a Matplotlib figure and an interactive Vega-Lite figure,
 each with its numbered caption) and one with every fault the check must report. Where
 JupyterLab finds jupyterlab-myst (``make lab`` installs it), an authors' chapter is opened
 with it too.
@@ -31,7 +30,6 @@ import browser_check as bc  # noqa: E402  (helper modules beside this file, not 
 import lab_check  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-LEARNER_NB = ROOT / "learner" / "01_recurrent_networks.ipynb"
 
 pytestmark = pytest.mark.slow
 
@@ -115,31 +113,10 @@ def synthetic_notebooks(folder: Path) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def lab_folder(chromium_path, tmp_path_factory) -> Path:
-    """The learner edition's chapter 1, executed as a learner's Jupyter does (the inline
-    figures: no MPLBACKEND), and the two synthetic notebooks."""
-    from nbclient import NotebookClient
-
+def found(chromium_path, tmp_path_factory) -> dict[str, list[str]]:
     folder = tmp_path_factory.mktemp("lab")
-    nb = nbformat.read(LEARNER_NB, as_version=4)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.delenv("MPLBACKEND", raising=False)
-        NotebookClient(nb, timeout=300, kernel_name="python3",
-                       resources={"metadata": {"path": str(LEARNER_NB.parent)}}).execute()
-    nbformat.write(nb, folder / LEARNER_NB.name)
     synthetic_notebooks(folder)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def found(lab_folder) -> dict[str, list[str]]:
-    return lab_check.check_folder(lab_folder, [LEARNER_NB.name, "99_good.ipynb",
-                                               "99_bad.ipynb", "99_missing.ipynb"])
-
-
-def test_learner_chapter_1_reads_in_jupyterlab_as_in_the_book(found):
-    """Figures shown with their numbered captions, math typeset, no MyST left."""
-    assert found[LEARNER_NB.name] == [], "\n".join(found[LEARNER_NB.name])
+    return lab_check.check_folder(folder, ["99_good.ipynb", "99_bad.ipynb", "99_missing.ipynb"])
 
 
 def test_a_good_notebook_passes_with_its_interactive_figure(found):

@@ -362,6 +362,7 @@ def learner_runs(edition, run_id):
     runs = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(STRICT_ENV, "0")
+        mp.delenv("MPLBACKEND", raising=False)       # Agg would drop every figure
         kernel = _hosted_kernel(run_id, mp)
         for path in CHAPTERS:
             try:
@@ -408,3 +409,20 @@ def test_a_wrong_answer_prints_its_hint_and_the_run_goes_on(tmp_path):
 def test_without_a_book_build_the_command_says_how_to_make_one(tmp_path, capsys):
     assert learner.main([str(tmp_path / "out"), "--build", str(tmp_path / "none")]) == 1
     assert "no book build at" in capsys.readouterr().err and not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_every_learner_notebook_reads_in_jupyterlab(learner_runs, subtests):
+    """Every chapter's executed learner notebook opened in JupyterLab in headless Chromium
+    (tests/lab_check.py): no MyST left, math typeset, every figure shown with its numbered
+    caption under it, every interactive figure drawn and redrawn when its slider moves."""
+    import browser_check as bc
+    import lab_check
+    from test_lab import unavailable
+    if bc.find_chromium() is None:
+        unavailable("no Chromium found: install Debian's `chromium` package")
+    ran = [name for name, run in learner_runs.items() if not isinstance(run, Exception)]
+    found = lab_check.check_folder(RUNS, ran)
+    for name in ran:
+        with subtests.test(name):
+            assert found[name] == [], "\n".join(found[name])
