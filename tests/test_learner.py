@@ -111,6 +111,9 @@ def test_labels_named_in_plain_words_get_the_book_numbers():
     text = "the bounds of eq-99-rnn (dashed), the runs of fig-99-a, eq-99-unknown"
     assert bare_labels(text, NUMBERS) == ("the bounds of (9.1) (dashed), the runs of Fig. 9.1, "
                                           "eq-99-unknown")
+    role = "the bound {eq}`eq-99-rnn` and {numref}`fig-99-a`"          # left to to_commonmark
+    assert bare_labels(role, NUMBERS) == role
+    assert to_commonmark(bare_labels(role, NUMBERS), NUMBERS, []) == "the bound (9.1) and Fig. 9.1"
 
 
 def synthetic_chapter() -> dict:

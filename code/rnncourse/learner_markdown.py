@@ -35,7 +35,7 @@ _CODE_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 _OPTION = re.compile(r"^:([\w-]+):[ \t]*(.*)$")
 #: A labelled display equation, ``$$ ... $$ (eq-label)``: the maths, the label.
 LABELLED_MATH = re.compile(r"\$\$(.+?)\$\$[ \t]*\(([\w-]+)\)", re.S)
-_BARE = re.compile(r"\b(?:eq|fig)-\d\d-[\w-]*[^\W_]")     # eq-03-bound, fig-03-adding
+_BARE = re.compile(r"(?<!`)\b(?:eq|fig)-\d\d-[\w-]*[^\W_]")  # eq-03-bound, not {eq}`eq-03-bound`
 _EXPLICIT = re.compile(r"^(.*?)\s*<([\w:-]+)>$", re.S)   # {ref}`text <label>`
 
 #: admonition class -> (alert class, border colour) of the box
