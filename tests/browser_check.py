@@ -121,6 +121,11 @@ def serve(directory: Path) -> tuple[_Server, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}/"
 
 
+#: An interactive figure narrower than this has no room for its plot (what a "container" width
+#: gives in JupyterLab's output area: 174 px, axes and no curves).
+MIN_FIGURE_WIDTH = 300
+
+
 def vega_problems(fig: dict) -> list[str]:
     """What is wrong with one interactive figure, as :data:`js.JS_VEGA` found it (shared with
     tests/lab_check.py)."""
@@ -129,6 +134,9 @@ def vega_problems(fig: dict) -> list[str]:
         return [f"{name} is not drawn (data-drawn: {fig['drawn']})"]
     if not fig["lines"]:
         return [f"{name} is drawn with no line in its SVG"]
+    if fig.get("width", MIN_FIGURE_WIDTH) < MIN_FIGURE_WIDTH:
+        return [f"{name} is drawn {fig['width']} px wide, too narrow to show its curves (a "
+                "'container' width where the container has no width?)"]
     if fig["slider"] is None:
         return [f"{name} has no slider"]
     s, problems = fig["slider"], []

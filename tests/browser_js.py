@@ -66,7 +66,9 @@ JS_VEGA = r"""async ({selector, wait, marked}) => {
     const fig = b.closest('figure[id]');
     const name = fig ? fig.id : (b.getAttribute('aria-label') || '').slice(0, 60)
         || `interactive figure ${i + 1}`;
+    const area = b.querySelector('svg, canvas');          // the figure's drawn width in pixels
     const r = {name, drawn: drawn(b) || 'not drawn', lines: lines(b).length,
+               width: area ? Math.round(area.getBoundingClientRect().width) : 0,
                slider: null, ends: [], moved: null};
     const slider = b.querySelector('input[type="range"]');
     if (slider && r.drawn === 'yes' && r.lines) {

@@ -49,6 +49,7 @@ def test_spec_has_one_slider_over_the_grid_and_fixed_axes():
     assert lines["encoding"]["strokeDash"]["scale"]["range"] == [[1, 0], [5, 3]]
     assert len(spec["data"]["values"]) == 3 * 2 * len(LAGS)
     assert spec["description"] == "a slider moves rho"
+    assert spec["width"] == explore.WIDTH       # fixed pixels in a notebook client
 
 
 def test_filter_selects_exactly_one_knob_value():
@@ -115,7 +116,8 @@ def test_figure_html_escapes_the_spec_and_labels_it():
     assert out.count("</script>") == 1                       # only the tag's own end
     assert 'aria-label="say &quot;&lt;/script&gt;&quot;"' in out
     inner = out.split('<script type="application/json">')[1].split("</script>")[0]
-    assert json.loads(inner) == spec
+    assert json.loads(inner) == {**spec, "width": "container",      # the book fits the column
+                                 "autosize": {"type": "fit", "contains": "padding"}}
 
 
 def test_renderer_takes_vegalite_only_and_ranks_it_first_in_html():

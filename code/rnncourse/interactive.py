@@ -45,6 +45,8 @@ def figure_html(spec) -> str:
         spec = json.loads(spec)
     if not isinstance(spec, dict):
         raise TypeError(f"spec must be a Vega-Lite spec (a dict), got {type(spec).__name__}")
+    # the text column's width at any window size (a notebook client keeps the spec's pixels)
+    spec = {**spec, "width": "container", "autosize": {"type": "fit", "contains": "padding"}}
     label = html.escape(str(spec.get("description", "interactive figure")), quote=True)
     # "</" cannot end the script early once escaped; JSON reads "<\/" as "</".
     data = json.dumps(spec, separators=(",", ":")).replace("</", "<\\/")

@@ -36,6 +36,8 @@ __all__ = ["VEGALITE_MIME", "SliderFigure", "slider_figure"]
 VEGALITE_MIME = "application/vnd.vegalite.v5+json"
 _SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 _DIGITS = 4
+#: The plot's width in pixels in a notebook client (the book fits it to its column).
+WIDTH = 520
 
 
 def _round(v: float) -> float:
@@ -138,8 +140,9 @@ class SliderFigure:
             "$schema": _SCHEMA,
             "description": self.alt,
             "title": self.title,
-            "width": "container", "height": self.height,
-            "autosize": {"type": "fit", "contains": "padding"},
+            # a fixed width: JupyterLab gives a "container" width no room (the plot collapses);
+            # the book makes the figure fit its text column (rnncourse.interactive)
+            "width": WIDTH, "height": self.height,
             "data": {"values": list(self.rows)},
             "params": [{"name": "knob", "value": self.value,
                         "bind": {"input": "range", "min": self.knobs[0], "max": self.knobs[-1],
