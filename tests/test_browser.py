@@ -222,6 +222,7 @@ def _vega_page(folder: Path, figures: dict[str, str], extra: str = "") -> None:
 
     shutil.copytree(interactive.STATIC / "vega", folder / "vega", dirs_exist_ok=True)
     scripts = "".join(f'<script src="{s}"></script>' for s in interactive.SCRIPTS)
+    scripts += f'<link rel="stylesheet" href="{interactive.STYLE}">'
     body = "".join(f'<figure id="{name}">{html}</figure>' for name, html in figures.items())
     (folder / "vega.html").write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8">'
                                       f'<title>figures</title>{scripts}</head><body>'
