@@ -15,7 +15,6 @@ Playwright, the tests skip with the reason, except when ``CI`` is set: there the
 from __future__ import annotations
 
 import copy
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -26,34 +25,22 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import browser_check as bc  # noqa: E402  (helper modules beside this file, not a package)
 import lab_check  # noqa: E402
+from test_browser import chromium_path, unavailable  # noqa: E402, F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.slow
 
 
-def unavailable(reason: str):
-    if os.environ.get("CI"):
-        pytest.fail(f"the JupyterLab check cannot run in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="module")
-def chromium_path() -> str:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        unavailable("Playwright for Python is not installed (pip install -r requirements.txt)")
-    path = bc.find_chromium()
-    if path is None:
-        unavailable("no Chromium found: install Debian's `chromium` package "
-                    "(apt-get install chromium) or set $CHROMIUM to a Chromium binary")
+def lab_chromium(chromium_path) -> str:  # noqa: F811  (the imported fixture)
+    """Chromium (test_browser's fixture: Playwright and a system Chromium, or a skip that
+    fails in CI) and JupyterLab in this environment."""
     if not Path(sys.executable).with_name("jupyter-lab").exists():
         unavailable("JupyterLab is not installed in this environment "
                     "(pip install -r requirements-lab.txt)")
-    return path
+    return chromium_path
 
 
 # ------------------------------------------------------------------ synthetic notebooks
@@ -113,7 +100,7 @@ def synthetic_notebooks(folder: Path) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def found(chromium_path, tmp_path_factory) -> dict[str, list[str]]:
+def found(lab_chromium, tmp_path_factory) -> dict[str, list[str]]:
     folder = tmp_path_factory.mktemp("lab")
     synthetic_notebooks(folder)
     return lab_check.check_folder(folder, ["99_good.ipynb", "99_bad.ipynb", "99_missing.ipynb"])
@@ -139,7 +126,7 @@ def test_the_check_reports_every_fault_by_cell(found):
     assert missing.startswith("99_missing.ipynb: no such notebook in "), missing
 
 
-def test_authors_chapter_renders_its_myst_with_jupyterlab_myst(chromium_path, tmp_path):
+def test_authors_chapter_renders_its_myst_with_jupyterlab_myst(lab_chromium, tmp_path):
     """``make lab-authors``: with jupyterlab-myst (requirements-lab.txt), chapter 1's MyST
     renders: no role, directive fence or ``(label)=`` target left as text, math typeset, and
     every ``{eq}`` is a link to its equation. What jupyterlab-myst 2.7.0 leaves unlinked is

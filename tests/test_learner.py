@@ -421,7 +421,7 @@ def test_every_learner_notebook_reads_in_jupyterlab(learner_runs, subtests):
     caption under it, every interactive figure drawn and redrawn when its slider moves."""
     import browser_check as bc
     import lab_check
-    from test_lab import unavailable
+    from test_browser import unavailable
     if bc.find_chromium() is None:
         unavailable("no Chromium found: install Debian's `chromium` package")
     ran = [name for name, run in learner_runs.items() if not isinstance(run, Exception)]
