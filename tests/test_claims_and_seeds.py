@@ -127,9 +127,50 @@ def test_wins_pairs_results_by_seed_and_table_lists_every_method():
                                   "| GRU | 0.02 ± 0.00 [0.02, 0.02] | 2 |"]
 
 
+def _tiny_training(seed):
+    # a seeded model (global generator, inside seeded) trained on batches of a private generator
+    from torch import nn
+
+    from rnnlab import tasks, train
+    with seeds.seeded(seed):
+        model = nn.Sequential(nn.Flatten(), nn.Linear(20, 8), nn.Tanh(), nn.Linear(8, 1))
+    history = train.fit(model, tasks.batches(tasks.adding_problem, 16, 10, seed=seed),
+                        nn.functional.mse_loss, steps=30, lr=0.01)
+    return history["loss"], seeds.in_worker()
+
+
+def test_run_with_two_workers_gives_each_seed_its_result_alone():
+    alone = seeds.run(_tiny_training, seeds=[0, 1, 2, 3])
+    together = seeds.run(_tiny_training, seeds=[0, 1, 2, 3], workers=2)
+    assert list(together) == [0, 1, 2, 3]                     # the order of the seeds
+    for seed in alone:
+        assert together[seed][0] == alone[seed][0], f"seed {seed}: not the same losses"
+        assert together[seed][1] is True and alone[seed][1] is False   # where bars are off
+    assert alone[0][0] != alone[1][0]                          # seeds do differ
+    assert not seeds.in_worker()
+
+
+def test_seeded_draws_what_seed_everything_draws_and_run_reraises_errors():
+    from rnnlab import runtime
+    runtime.seed_everything(7)
+    expected = torch.rand(3)
+    with seeds.seeded(7):
+        assert torch.equal(torch.rand(3), expected)
+
+    def fails_on_two(seed):
+        if seed == 2:
+            raise RuntimeError("seed 2 failed")
+        return seed
+    with pytest.raises(RuntimeError, match="seed 2 failed"):
+        seeds.run(fails_on_two, seeds=[0, 1, 2, 3], workers=2)
+
+
 # (what is wrong, the call, the error and what it says)
 BAD_SEED_INPUTS = [
     ("run: no seeds", lambda: seeds.run(lambda s: s, seeds=[]), ValueError, "at least one seed"),
+    ("run: workers 0", lambda: seeds.run(lambda s: s, workers=0), ValueError, "workers"),
+    ("run: not a function", lambda: seeds.run(3), TypeError, "function of the seed"),
+    ("seeded: negative", lambda: seeds.seeded(-1).__enter__(), ValueError, "seed"),
     ("spread: empty", lambda: seeds.spread([]), ValueError, "non-empty 1-D"),
     ("wins: other seeds", lambda: seeds.wins({0: 1}, {1: 1}), ValueError, "same seeds"),
     ("wins: other lengths", lambda: seeds.wins([1, 2], [1]), ValueError, "one value per seed"),

@@ -23,7 +23,7 @@ from ._validate import check_float, check_ids, check_instance, check_int, check_
 from .memory import detach_state
 from .models import make_rnn
 from .text import ContiguousBatches, Vocab, opener_distances
-from .train import check_clip_norm, make_optimizer, optimizer_step
+from .train import check_clip_norm, make_optimizer, optimizer_step, show_progress
 
 __all__ = ["CharLM", "fit_tbptt", "next_log_probs", "evaluate_nats", "closing_choice",
            "sample_ids", "sample", "NGramLM"]
@@ -65,7 +65,7 @@ def _lm_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 def fit_tbptt(model: CharLM, batches: ContiguousBatches, *, steps: int, lr: float = 1e-2,
               optimizer: str = "adam", clip_norm: float | None = 1.0, device=None,
-              progress: bool = True, desc: str = "truncated BPTT") -> dict:
+              progress: bool | None = None, desc: str = "truncated BPTT") -> dict:
     """Train ``model`` for ``steps`` chunks of truncated BPTT; return the history of
     :func:`rnnlab.train.fit` (``step``, ``loss`` in nats/char, ``grad_norm`` before clipping).
 
@@ -81,7 +81,8 @@ def fit_tbptt(model: CharLM, batches: ContiguousBatches, *, steps: int, lr: floa
     history = {"step": [], "loss": [], "grad_norm": []}
     state = None
     model.train()
-    for step in tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5):
+    for step in tqdm(range(steps), desc=desc, disable=not show_progress(progress),
+                     mininterval=0.5):
         k = step % len(batches)
         if k == 0:
             state = None                               # a new pass starts from zero

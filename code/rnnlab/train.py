@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from . import tasks
+from . import seeds, tasks
 from ._validate import (
     check_choice,
     check_float,
@@ -33,7 +33,7 @@ from ._validate import (
 )
 
 __all__ = ["fit", "fit_adding", "fit_together", "one_of", "global_grad_norm", "make_optimizer",
-           "optimizer_step", "check_clip_norm", "OPTIMIZERS"]
+           "optimizer_step", "check_clip_norm", "show_progress", "OPTIMIZERS"]
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
 
@@ -61,7 +61,9 @@ def make_optimizer(model: nn.Module, optimizer: str = "adam", lr: float = 1e-2):
                         f"{type(model).__name__}")
     lr = check_float(lr, "lr", minimum=0.0, strict_min=True)
     check_choice(optimizer, "optimizer", list(OPTIMIZERS))
-    return OPTIMIZERS[optimizer](model.parameters(), lr=lr)
+    # foreach: one call updates every parameter (the CPU default loops over them in Python);
+    # the arithmetic is the same, and it leaves Python's lock free for seeds.run's other thread
+    return OPTIMIZERS[optimizer](model.parameters(), lr=lr, foreach=True)
 
 
 def optimizer_step(model: nn.Module, opt, loss: torch.Tensor, *, clip_norm: float | None = None,
@@ -82,6 +84,13 @@ def optimizer_step(model: nn.Module, opt, loss: torch.Tensor, *, clip_norm: floa
     return norm
 
 
+def show_progress(progress: bool | None) -> bool:
+    """Whether a training loop draws a progress bar: ``progress`` when given; by default yes,
+    except inside ``seeds.run(..., workers=n)``, where the bars of several seeds would
+    interleave."""
+    return not seeds.in_worker() if progress is None else bool(progress)
+
+
 def check_clip_norm(clip_norm):
     """``None`` (no clipping) or a positive number."""
     return None if clip_norm is None else check_float(clip_norm, "clip_norm", minimum=0.0,
@@ -90,8 +99,8 @@ def check_clip_norm(clip_norm):
 
 def fit(model: nn.Module, batch_fn: Callable[[int], tuple], loss_fn: Callable, *, steps: int,
         lr: float = 1e-2, optimizer: str = "adam", clip_norm: float | None = None,
-        device: torch.device | str | None = None, progress: bool = True, desc: str = "training",
-        callback: Callable[[int, dict], None] | None = None) -> dict:
+        device: torch.device | str | None = None, progress: bool | None = None,
+        desc: str = "training", callback: Callable[[int, dict], None] | None = None) -> dict:
     """Train ``model`` for ``steps`` optimisation steps and return its history.
 
     ``batch_fn(step) -> (x, y)`` makes the data of one step; ``loss_fn(model(x), y)`` is a scalar.
@@ -99,9 +108,11 @@ def fit(model: nn.Module, batch_fn: Callable[[int], tuple], loss_fn: Callable, *
     clipping). The history has lists ``"step"``, ``"loss"`` and ``"grad_norm"`` (the norm before
     clipping), one entry per step. ``callback(step, history)`` runs after each step; when it
     returns ``True`` training stops there (early stopping: the history then ends at that step).
+    ``progress`` (default: on, except inside ``seeds.run(..., workers=n)``) draws a progress bar.
     """
     steps = check_int(steps, "steps", minimum=1)
     clip_norm = check_clip_norm(clip_norm)
+    progress = show_progress(progress)
     opt = make_optimizer(model, optimizer, lr)
     if device is not None:
         model.to(device)
@@ -127,7 +138,7 @@ def fit(model: nn.Module, batch_fn: Callable[[int], tuple], loss_fn: Callable, *
 
 def fit_adding(model: nn.Module, length: int, *, seed: int, steps: int, batch_size: int,
                lr: float, test: tuple, clip_norm: float | None = None,
-               device: torch.device | str | None = None, progress: bool = True,
+               device: torch.device | str | None = None, progress: bool | None = None,
                desc: str | None = None, callback: Callable[[int, dict], None] | None = None,
                task: Callable = tasks.adding_problem) -> dict:
     """Train ``model`` on the adding problem of length ``length`` and score it (chapters 3, 7).
@@ -181,7 +192,7 @@ def fit_together(models, batch_fn: Callable[[int], tuple], loss_fn: Callable, *,
     device = next(iter(params.values())).device
     skeleton = copy.deepcopy(models[0]).to("meta")
     forward = vmap(lambda p, b, x: functional_call(skeleton, (p, b), (x,)))
-    opt = OPTIMIZERS[optimizer](params.values(), lr=lr)
+    opt = OPTIMIZERS[optimizer](params.values(), lr=lr, foreach=True)
     clip = torch.as_tensor(math.inf if clip_norm is None else clip_norm, dtype=torch.float32,
                            device=device).expand(len(models))                  # (S,)
     losses, norms = [], []
