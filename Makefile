@@ -17,12 +17,17 @@
 #                 pip installs, claims compared, into chapters/versions.json (network; GB of wheels)
 #   make assignments  the nbgrader course into nbgrader/, one assignment per chapter, released
 #                 (installs nbgrader into .venv on first use; see the instructors' guide)
+#   make catalogues  extract the book's prose into the Italian catalogues, locales/it (new and
+#                 changed messages to translate; rnncourse.i18n)
+#   make book-it  the Italian book into _build/html/it, from the same execution cache (after
+#                 make book); every page links to the same page in the other language
 #   make clean    remove builds, caches and the student edition (keeps .venv and learner/)
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+HASH_STAMP := _build/.rnnlab-hash
 # loadfile: a file's tests, a notebook's cells, stay on one worker; --no-loadscope-reorder:
 # xdist hands out the files in conftest.py's order (the longest first), not by their size;
 # --durations: the report ends with the 20 slowest tests (where CI's time goes)
@@ -30,7 +35,7 @@ PYTEST_FLAGS ?= -n 2 --dist loadfile --no-loadscope-reorder --durations=20
 CLAIMS_LOG ?=   # e.g. make test CLAIMS_LOG=_build/claims.jsonl: every claim nbval runs, as JSON lines
 LAB_FLAGS ?=   # e.g. make lab LAB_FLAGS="--no-browser --port 8899" (add --allow-root in a container)
 
-.PHONY: book test test-fast student lab strip timings clean venv
+.PHONY: book test test-fast student lab strip timings clean venv catalogues book-it
 
 venv: $(STAMP)
 
@@ -43,6 +48,16 @@ $(STAMP): requirements.txt pyproject.toml code/pyproject.toml
 # changed, runs the exercise checks strictly and, on failure, names the failing cell and claim.
 book: $(STAMP)
 	$(BIN)/python -m rnncourse.book
+
+# The Italian edition (rnncourse.i18n): `make catalogues` after the English prose changed, then
+# translate what `python -m rnncourse.i18n check` names; `make book-it` after `make book`.
+catalogues: $(STAMP)
+	$(BIN)/python -m rnncourse.i18n extract
+	-$(BIN)/python -m rnncourse.i18n check | tail -1
+
+book-it: $(STAMP)
+	@test -f $(HASH_STAMP) || $(MAKE) book
+	$(BIN)/python -m rnncourse.i18n build
 
 # ruff first (seconds); then two xdist workers on a 2-core machine, one BLAS/OpenMP thread
 # each, so they do not fight. The nbgrader test starts first on one worker, the browser test

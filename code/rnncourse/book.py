@@ -41,11 +41,13 @@ from pathlib import Path
 
 from .repo import find_root
 
-__all__ = ["HASH_FILE", "COMMAND", "rnnlab_hash", "toc_entries", "toc_notebooks",
-           "prefill_cache", "build", "failure_summary", "main"]
+__all__ = ["HASH_FILE", "CACHE", "COMMAND", "rnnlab_hash", "toc_entries", "toc_notebooks",
+           "uncached_notebooks", "prefill_cache", "build", "failure_summary", "main"]
 
 #: Where a successful build leaves the hash of rnnlab it built with, under the repository.
 HASH_FILE = Path("_build") / ".rnnlab-hash"
+#: The execution cache (jupyter-cache) that the book's builds share, under the repository.
+CACHE = Path("_build") / ".jupyter_cache"
 COMMAND = ["build", ".", "--all", "-W", "-n", "--keep-going"]
 
 
@@ -125,6 +127,22 @@ def _execute_one(path: str, timeout: int, env: dict,
     return path, None if result.err else nbformat.writes(nb), result.time
 
 
+def uncached_notebooks(root: Path | None = None) -> list[Path]:
+    """The notebooks of the table of contents whose current code the execution cache lacks."""
+    import nbformat
+    from jupyter_cache import get_cache
+
+    root = Path(root or find_root())
+    cache = get_cache(str(root / CACHE))
+    todo = []
+    for path in toc_notebooks(root):
+        try:
+            cache.match_cache_notebook(nbformat.read(path, as_version=4))
+        except KeyError:
+            todo.append(path)
+    return todo
+
+
 def prefill_cache(root: Path | None = None, *, workers: int | None = None,
                   env: dict | None = None, claims_log=None) -> dict[str, float | None]:
     """Execute the book's notebooks that the execution cache lacks, ``workers`` at a time, and
@@ -139,13 +157,8 @@ def prefill_cache(root: Path | None = None, *, workers: int | None = None,
     config = _execute_config(root)
     if config.get("execute_notebooks") != "cache":
         return {}
-    cache = get_cache(str(root / "_build" / ".jupyter_cache"))
-    todo = []
-    for path in toc_notebooks(root):
-        try:
-            cache.match_cache_notebook(nbformat.read(path, as_version=4))
-        except KeyError:
-            todo.append(path)
+    cache = get_cache(str(root / CACHE))
+    todo = uncached_notebooks(root)
     if not todo:
         return {}
     workers = workers or os.cpu_count() or 1
@@ -177,7 +190,7 @@ def build(root: Path | None = None, *, timeout: int = 3600, workers: int | None 
     hash_file = root / HASH_FILE
     digest = rnnlab_hash(root)
     if not hash_file.exists() or hash_file.read_text().strip() != digest:
-        shutil.rmtree(root / "_build" / ".jupyter_cache", ignore_errors=True)
+        shutil.rmtree(root / CACHE, ignore_errors=True)
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env["RNNLAB_CHECKS_STRICT"] = "1"
     times = prefill_cache(root, workers=workers, env=env, claims_log=claims_log)
