@@ -3,8 +3,9 @@
 Not a test module: pytest collects nothing here (pytest puts tests/ on sys.path, as for
 nbfixtures.py and envs.py).
 
-* ``STUDENTS`` and ``MISTAKES``: the two fake students of every chapter, and the typical
-  mistake (with the hint its check must give) that the second one makes.
+* ``STUDENTS`` and ``MISTAKES``: the two fake students, and the typical mistake (with the hint
+  its check must give) that the second one makes; ``students_of``: who hands in a chapter
+  (the reference student in every chapter, the partial one in ``PARTIAL_CHAPTERS``).
 * ``run_nbgrader``: nbgrader in this environment, with a student's kernel settings (checks not
   strict, one BLAS thread) and, when given, the folder where the Binder kernel is registered.
 * ``release_of``/``source_of``: a chapter's release and source notebooks in a course folder.
@@ -32,6 +33,22 @@ from rnncourse import notebooks as nbt
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDENTS = ("reference", "partial")
+#: The chapters where the partial student hands in too. The reference student grades every
+#: chapter (its solutions against the hidden tests, which only nbgrader runs). What the partial
+#: student adds is how nbgrader scores an untouched exercise and a wrong answer, which does not
+#: depend on the chapter: the learner runs (tests/test_learner_runs.py) already run every
+#: exercise of every chapter untouched and wrong, MISTAKES included, in the hosted environment.
+#: Two chapters, a quick one and one whose mistake has a hint, keep that scoring tested without
+#: a second execution of every chapter (CI's time; NBGRADER_PARTIAL_CHAPTERS=all grades all).
+PARTIAL_CHAPTERS = ("01", "06")
+
+
+def students_of(chapter: str) -> tuple[str, ...]:
+    """Who hands in chapter ``chapter`` ("01"...): see :data:`PARTIAL_CHAPTERS`."""
+    wanted = os.environ.get("NBGRADER_PARTIAL_CHAPTERS")
+    partial = (wanted == "all" or chapter in wanted.split(",")) if wanted \
+        else chapter in PARTIAL_CHAPTERS
+    return STUDENTS if partial else STUDENTS[:1]
 COURSE_ID = "recurrent-networks"
 
 # One typical mistake per chapter: (exercise, wrong code pasted below its starter, the hint its
@@ -153,7 +170,8 @@ def grade_chapter(course: Path, path: Path, workdir: Path, kernel: dict | None) 
     root = workdir / name
     shutil.copytree(course, root)
     release, source = release_of(course, path), source_of(course, path)
-    for who in STUDENTS:
+    students = students_of(chapter)
+    for who in students:
         folder = root / "submitted" / who / name
         folder.mkdir(parents=True)
         nbt.write(submission(release, source, who, chapter), folder / path.name)
@@ -166,7 +184,7 @@ def grade_chapter(course: Path, path: Path, workdir: Path, kernel: dict | None) 
 
     result = {"kernels": set(re.findall(r"Instantiating kernel '([^']+)'", run.stderr))}
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id=COURSE_ID) as gb:
-        for who in STUDENTS:
+        for who in students:
             sub = gb.find_submission(name, who)
             grades = {g.name: (g.score, g.max_score, g.needs_manual_grade)
                       for nb in sub.notebooks for g in nb.grades}
@@ -180,7 +198,7 @@ def grade_chapter(course: Path, path: Path, workdir: Path, kernel: dict | None) 
             result[who] = {"grades": grades, "code": auto, "max_code": sub.max_code_score,
                            "score": sub.score, "max": sub.max_score}
     run_nbgrader("generate_feedback", name, cwd=root)
-    for who in STUDENTS:
+    for who in students:
         html = root / "feedback" / who / name / path.with_suffix(".html").name
         result[who]["feedback"] = html.read_text(encoding="utf-8") if html.exists() else None
         graded = nbt.read(root / "autograded" / who / name / path.name)

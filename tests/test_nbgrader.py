@@ -11,13 +11,15 @@ grades them and ``nbgrader generate_feedback`` writes their feedback; the scores
 the gradebook through nbgrader's Gradebook API. Each chapter is graded in its own copy of the
 course (its own gradebook), ``NBGRADER_TEST_JOBS`` chapters at a time (default 2, one per core):
 the two submissions of a chapter share one autograde run, since nbgrader grades them one after
-the other in one gradebook.
+the other in one gradebook. The partial student hands in only in the chapters of
+``nbgrading.PARTIAL_CHAPTERS`` (it says why); the reference student in every chapter.
 
 nbgrader executes the submissions in the kernel of the Binder environment (tests/envs.py), where
 a class opens the course. The release is the student edition cell for cell, plus the graded
 cells (tested statically below: a starter gains the stub line, a check cell becomes its check
 asserted, answer cells for words are added), so the partial student's autograded run is also
-the test that the student edition runs top to bottom in Binder, an untouched exercise's check
+the test that the student edition runs top to bottom in Binder (and the reference student's run,
+in every chapter, that the release with its solutions does), an untouched exercise's check
 saying TODO and failing only its own test (the learner runs of tests/test_learner.py run every
 exercise of every chapter untouched). An untouched release would add a third execution of
 every chapter for what the untouched exercise already shows: it scores nothing.
@@ -50,6 +52,7 @@ from nbgrading import (
     mistake_of,
     release_of,
     source_of,
+    students_of,
     untouched_of,
 )
 
@@ -225,9 +228,10 @@ def graded(course, binder, tmp_path_factory) -> dict:
     wall = time.perf_counter() - start
     times = ", ".join(f"{n[:2]}: {r['seconds']:.0f} s" for n, r in results.items()
                       if isinstance(r, dict))
-    print(f"\nnbgrader autograde + feedback of {len(CHAPTERS)} chapters x {len(STUDENTS)} "
-          f"students, {jobs} at a time, in the {'Binder' if binder else 'current'} "
-          f"environment's kernel: {wall:.0f} s wall ({times})")
+    runs = sum(len(students_of(p.name[:2])) for p in CHAPTERS)
+    print(f"\nnbgrader autograde + feedback of {runs} submissions ({len(CHAPTERS)} chapters, "
+          f"up to {len(STUDENTS)} students each), {jobs} at a time, in the "
+          f"{'Binder' if binder else 'current'} environment's kernel: {wall:.0f} s wall ({times})")
     return results
 
 
@@ -245,13 +249,17 @@ def _autograde_scores_two_students(graded, binder, course, path):
     plan = {g.label: g for g in grading.grading_plan(nbt.read(path))}
     auto = sum(g.auto_points for g in plan.values())
     total = sum(g.points for g in plan.values())
-    ref, partial = result["reference"], result["partial"]
+    ref = result["reference"]
     assert ref["max"] == pytest.approx(total) and ref["max_code"] == pytest.approx(auto)
     failing = {k: v for k, v in ref["errors"].items() if k and k.startswith("test-") and v}
     assert ref["code"] == pytest.approx(auto), f"reference solutions fail: {failing}"
     assert ref["score"] == pytest.approx(total)       # after the written answers got full marks
     for grade_id, (_, _, manual) in ref["grades"].items():
         assert manual == grade_id.startswith("written-"), grade_id
+    assert ref["feedback"], "no feedback HTML for the reference student"
+    if "partial" not in students_of(path.name[:2]):
+        return
+    partial = result["partial"]
     release = release_of(course, path)
     skipped = untouched_of(release, path.name[:2])
     label, _, hint = mistake_of(release, path.name[:2])
@@ -284,8 +292,7 @@ def _autograde_scores_two_students(graded, binder, course, path):
     if hint:  # a mistake of MISTAKES: the check diagnoses it with its hint
         assert "CheckFailed" in wrong["errors"][test_id], wrong["errors"][test_id]
         assert hint in wrong["errors"][test_id], wrong["errors"][test_id]
-    for who in STUDENTS:
-        assert result[who]["feedback"], f"no feedback HTML for {who}"
+    assert partial["feedback"], "no feedback HTML for the partial student"
     feedback = result["partial"]["feedback"]
     assert f"Test of {label}" in feedback and test_id in feedback
     assert hint is None or ("CheckFailed" in feedback and hint in feedback)
