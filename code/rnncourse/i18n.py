@@ -42,7 +42,8 @@ from .repo import find_root
 
 __all__ = ["LANGUAGE", "LOCALES", "TEMPLATES", "SUBDIR", "TITLE", "TOC", "SWITCH", "markup",
            "Problem", "check_catalogue", "check_catalogues", "catalogues", "extract",
-           "other_language_url", "italian_config", "build", "setup", "main"]
+           "tidy", "other_language_url", "italian_config", "build", "glossary_terms", "term_problems",
+           "setup", "main"]
 
 LANGUAGE = "it"
 #: The catalogues, one per page, relative to the repository.
@@ -141,6 +142,51 @@ def check_catalogues(root: Path | None = None) -> list[Problem]:
     """Every problem of every Italian catalogue."""
     root = Path(root or find_root())
     return [p for path in catalogues(root) for p in check_catalogue(path, root)]
+
+
+def glossary_terms(root: Path | None = None) -> dict[str, list[str]]:
+    """The glossary's pairs: each English term with its Italian renderings (the italic words
+    of its entry's "**Italiano:**" line, e.g. ``"forget gate": ["gate di forget",
+    "dimenticanza"]``)."""
+    root = Path(root or find_root())
+    text = (root / "chapters" / "glossary.md").read_text(encoding="utf-8")
+    lines = text[text.index("```{glossary}"):].splitlines()
+    pairs = {}
+    for line, after in zip(lines, lines[1:]):
+        if line and not line.startswith((" ", "`", ":")) and "**Italiano:**" in after:
+            italian = after.split("**Italiano:**", 1)[1].split(". ", 1)[0]
+            pairs[line.strip()] = re.findall(r"\*([^*]+)\*", italian)
+    return pairs
+
+
+def _has_term(text: str, italian: str) -> bool:
+    # every word of the term, up to its ending (gradiente/gradienti, nascosto/nascosti)
+    low = text.lower()
+    return all(w[:max(4, len(w) - 2)].lower() in low
+               for w in re.findall(r"\w+", italian) if len(w) > 3)
+
+
+def term_problems(root: Path | None = None) -> list[Problem]:
+    """Translated messages whose English uses a glossary term and whose Italian uses none of
+    that term's renderings (one term per concept; the glossary's own page is exempt)."""
+    root = Path(root or find_root())
+    pairs = glossary_terms(root)
+    patterns = {en: re.compile(r"\b" + re.escape(en) + r"(s|es)?\b", re.I) for en in pairs}
+    problems = []
+    for path in catalogues(root):
+        if path.stem == "glossary":
+            continue
+        for message in _read(path):
+            if not message.id or not message.string or message.fuzzy:
+                continue
+            for en, pattern in patterns.items():
+                if pattern.search(message.id) and pairs[en] and \
+                        not any(_has_term(message.string, it) for it in pairs[en]):
+                    problems.append(Problem(path.relative_to(root).as_posix(),
+                                            message.lineno or 0,
+                                            f"glossary term {en!r} not rendered as "
+                                            f"{' or '.join(pairs[en])}", message.id))
+    return problems
 
 
 def _untranslatable(document) -> None:
@@ -282,7 +328,31 @@ def extract(root: Path | None = None) -> Path:
     subprocess.run([sys.executable, "-m", "sphinx_intl", "update", "-p", str(root / TEMPLATES),
                     "-l", LANGUAGE, "-d", str(root / LOCALES), "-w", "100"],
                    cwd=root, check=True)
+    for path in catalogues(root):
+        tidy(path)
     return root / LOCALES / LANGUAGE / "LC_MESSAGES"
+
+
+#: Flags that Babel guesses from the text of a message: "1% of" reads as a Python %-format,
+#: {ref}`x` as a brace format. The prose has no format strings, and with these flags msgfmt
+#: --check rejects good translations ("1% rispetto" has a different "conversion" than "1% of").
+_GUESSED_FLAGS = {"python-format", "python-brace-format"}
+
+
+def tidy(path: Path) -> None:
+    """Drop the guessed format flags and sphinx-intl's placeholder header (fuzzy, no
+    translator) from one catalogue; what is translated is left as it is."""
+    from babel.messages.pofile import write_po
+
+    catalog = _read(path)
+    catalog.fuzzy = False
+    catalog.project = TITLE
+    catalog.last_translator = "The Recurrent Networks, Hands-On authors"
+    catalog.language_team = "Italiano"
+    for message in list(catalog) + list(catalog.obsolete.values()):
+        message.flags -= _GUESSED_FLAGS
+    with open(path, "wb") as f:
+        write_po(f, catalog, width=100)
 
 
 def main(argv: list[str] | None = None) -> int:
