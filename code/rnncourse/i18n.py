@@ -42,8 +42,8 @@ from .repo import find_root
 
 __all__ = ["LANGUAGE", "LOCALES", "TEMPLATES", "SUBDIR", "TITLE", "TOC", "SWITCH", "markup",
            "Problem", "check_catalogue", "check_catalogues", "catalogues", "extract",
-           "tidy", "other_language_url", "italian_config", "build", "glossary_terms", "term_problems",
-           "setup", "main"]
+           "tidy", "other_language_url", "italian_config", "build", "glossary_terms",
+           "term_problems", "setup", "main"]
 
 LANGUAGE = "it"
 #: The catalogues, one per page, relative to the repository.
@@ -349,6 +349,7 @@ def tidy(path: Path) -> None:
     catalog.project = TITLE
     catalog.last_translator = "The Recurrent Networks, Hands-On authors"
     catalog.language_team = "Italiano"
+    catalog.revision_date = catalog.creation_date
     for message in list(catalog) + list(catalog.obsolete.values()):
         message.flags -= _GUESSED_FLAGS
     with open(path, "wb") as f:
