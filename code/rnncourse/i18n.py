@@ -63,7 +63,7 @@ SWITCH = {"en": ("IT", "Leggi questa pagina in italiano"),
 # What must survive translation unchanged: MyST roles with their target ({ref}`ch03`,
 # {eq}`eq-03-bound`, {cite:t}`bengio1994learning`), inline math ($...$) and Markdown link
 # targets (...](03_vanishing_exploding.ipynb#...)).
-_ROLE = re.compile(r"\{[a-z:-]+\}`[^`]*`")
+_ROLE = re.compile(r"(?<!`)\{[a-z:-]+\}`[^`]*`")    # not inline code such as `{solution-start}`
 _MATH = re.compile(r"(?<![\\$])\$(?!\$)([^$]+?)(?<!\\)\$")
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 _ROLE_TEXT = re.compile(r"^\{(?P<role>[a-z:-]+)\}`(?:(?P<text>[^`<]*?)\s*<(?P<target>[^`>]+)>"
