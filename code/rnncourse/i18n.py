@@ -160,10 +160,20 @@ def glossary_terms(root: Path | None = None) -> dict[str, list[str]]:
 
 
 def _has_term(text: str, italian: str) -> bool:
-    # every word of the term, up to its ending (gradiente/gradienti, nascosto/nascosti)
+    # every word of the term, up to its ending (gradiente/gradienti, nascosto/nascosti,
+    # pesi/pesa)
     low = text.lower()
-    return all(w[:max(4, len(w) - 2)].lower() in low
+    return all(w[:max(3, len(w) - 2)].lower() in low
                for w in re.findall(r"\w+", italian) if len(w) > 3)
+
+
+_CODE = re.compile(r"`[^`]*`")
+
+
+def _prose(text: str) -> str:
+    """``text`` without its inline code and the targets of its roles (``attention.Seq2Seq``,
+    {numref}`fig-07-attention` name code and labels, not the concept)."""
+    return _CODE.sub(" ", _ROLE.sub(" ", text))
 
 
 def term_problems(root: Path | None = None) -> list[Problem]:
@@ -180,7 +190,7 @@ def term_problems(root: Path | None = None) -> list[Problem]:
             if not message.id or not message.string or message.fuzzy:
                 continue
             for en, pattern in patterns.items():
-                if pattern.search(message.id) and pairs[en] and \
+                if pattern.search(_prose(message.id)) and pairs[en] and \
                         not any(_has_term(message.string, it) for it in pairs[en]):
                     problems.append(Problem(path.relative_to(root).as_posix(),
                                             message.lineno or 0,
