@@ -1,4 +1,5 @@
-"""Unit tests of rnnlab.train: fit, fit_adding, fit_together and global_grad_norm."""
+"""Unit tests of rnnlab.train: fit, fit_adding, fit_adding_together, fit_together and
+global_grad_norm."""
 import numpy as np
 import pytest
 import torch
@@ -265,3 +266,32 @@ def test_fit_adding_rejects_a_bad_test_set(subtests):
             with pytest.raises(exc, match=match):
                 train.fit_adding(_adding_model(6), 6, seed=0, steps=1, batch_size=4, lr=0.1,
                                  test=test, progress=False)
+
+
+def test_fit_adding_together_gives_each_seed_its_fit_adding_run():
+    from rnnlab import tasks
+    T, test = 6, tasks.last_marked_value(40, 6, seed=9)
+    runs = train.fit_adding_together([_adding_model(T, seed=s) for s in (3, 5)], T, seeds=(3, 5),
+                                     steps=4, batch_size=8, lr=0.1, test=test, clip_norm=0.5,
+                                     task=tasks.last_marked_value)
+    assert list(runs) == [3, 5]
+    for seed, run in runs.items():
+        alone = train.fit_adding(_adding_model(T, seed=seed), T, seed=seed, steps=4,
+                                 batch_size=8, lr=0.1, test=test, clip_norm=0.5,
+                                 progress=False, task=tasks.last_marked_value)
+        assert run["history"]["step"] == alone["history"]["step"] == [0, 1, 2, 3]
+        for key in ("loss", "grad_norm"):                      # float32: rounding only
+            assert np.allclose(run["history"][key], alone["history"][key], rtol=1e-5)
+        assert run["mse"] == pytest.approx(alone["mse"], rel=1e-5)
+
+
+def test_fit_adding_together_rejects_bad_arguments(subtests):
+    models = [_adding_model(6), _adding_model(6, seed=1)]
+    for what, seeds, test, match in [
+            ("one seed for two models", (0,), (torch.zeros(4, 6, 2), torch.zeros(4, 1)),
+             "one seed per model"),
+            *((what, (0, 1), test, match) for what, test, _, match in FIT_ADDING_BAD_TESTS)]:
+        with subtests.test(what):
+            with pytest.raises(ValueError, match=match):
+                train.fit_adding_together(models, 6, seeds=seeds, steps=1, batch_size=4, lr=0.1,
+                                          test=test)
