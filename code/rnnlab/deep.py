@@ -178,15 +178,14 @@ def activation_stds(model: DeepMLP, x: torch.Tensor) -> torch.Tensor:
 
 
 def _derivatives(model, x):
-    """``act'(a_l)`` for every layer, each ``(B, W)``, by autograd on the activation alone."""
+    """``act'(a_l)`` for every layer, each ``(B, W)``, by autograd on the activation alone (all
+    layers in one call: the activation acts entry by entry)."""
     with torch.no_grad():
-        pre = model.trace(x)["pre"]
-    out = []
+        a = torch.stack(model.trace(x)["pre"])                 # (L, B, W)
     with torch.enable_grad():
-        for a in pre:
-            a = a.detach().requires_grad_(True)
-            out.append(torch.autograd.grad(model.act(a).sum(), a)[0])  # (B, W)
-    return out
+        a.requires_grad_(True)
+        d = torch.autograd.grad(model.act(a).sum(), a)[0]      # (L, B, W)
+    return list(d.unbind(0))                                   # L x (B, W)
 
 
 def mean_derivatives(model: DeepMLP, x: torch.Tensor, *, squared: bool = False) -> torch.Tensor:
