@@ -36,11 +36,25 @@ def test_sweep_matches_direct_computation_at_two_radii(subtests):
         assert np.all(curves[rho]["small"][1] <= bound * (1 + 1e-9))
 
 
-def test_scaled_cell_names_a_shape_mismatch():
+def test_scaled_cell_is_a_cell_without_bias_with_those_weights(subtests):
+    Q, W_xh, x = _setup()
+    for name, phi in (("tanh", torch.tanh), ("sigmoid", torch.sigmoid)):
+        with subtests.test(nonlinearity=name):
+            cell = radius.scaled_cell(Q, W_xh, 1.0, nonlinearity=name)
+            assert cell.nonlinearity == name and cell.b_h is None
+            assert torch.equal(cell.W_hh, Q) and torch.equal(cell.W_xh, W_xh)   # rho = 1: Q as is
+            h = torch.randn(3, 8, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+            expected = phi(x[:, 0] @ W_xh.T + h @ Q.T)                          # (B, H)
+            assert torch.allclose(cell(x[:, 0], h), expected, rtol=1e-12, atol=0)
+
+
+def test_scaled_cell_names_bad_arguments():
     Q, W_xh, _ = _setup()
     with pytest.raises(ValueError, match=r"Q must be \(H, H\) = \(8, 8\).*got shape \(7, 7\)"):
         radius.scaled_cell(Q[:7, :7], W_xh, 0.9)
     with pytest.raises(ValueError, match="rho must be >= 0"):
         radius.scaled_cell(Q, W_xh, -1.0)
+    with pytest.raises(ValueError, match="nonlinearity"):
+        radius.scaled_cell(Q, W_xh, 0.9, nonlinearity="softmax")
     with pytest.raises(TypeError, match="scales must be"):
         radius.ratio_by_radius(Q, W_xh, _setup()[2], [0.5], [0.01])

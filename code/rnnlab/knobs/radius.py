@@ -11,8 +11,11 @@ from ..gradients import grad_ratio_by_lag
 __all__ = ["scaled_cell", "ratio_by_radius"]
 
 
-def scaled_cell(Q: torch.Tensor, W_xh: torch.Tensor, rho: float) -> RNNCell:
-    """A tanh cell without bias: ``W_hh = rho * Q``, the given ``W_xh``, in ``Q``'s dtype."""
+def scaled_cell(Q: torch.Tensor, W_xh: torch.Tensor, rho: float, *,
+                nonlinearity: str = "tanh") -> RNNCell:
+    """A cell without bias: ``W_hh = rho * Q``, the given ``W_xh``, in ``Q``'s dtype and on its
+    device; tanh unless ``nonlinearity`` names another activation of ``RNNCell``. Chapter 3
+    builds every fixed-weight cell with it (``rho = 1`` keeps ``Q`` as it is)."""
     Q = check_tensor(Q, "Q", ndim=2)
     W_xh = check_tensor(W_xh, "W_xh", ndim=2)
     rho = check_float(rho, "rho", minimum=0.0)
@@ -20,7 +23,8 @@ def scaled_cell(Q: torch.Tensor, W_xh: torch.Tensor, rho: float) -> RNNCell:
     if Q.shape != (H, H):
         raise ValueError(f"Q must be (H, H) = ({H}, {H}) to match W_xh of shape (H, D) = "
                          f"({H}, {D}), got shape {tuple(Q.shape)}")
-    cell = RNNCell(D, H, nonlinearity="tanh", bias=False).to(dtype=Q.dtype, device=Q.device)
+    cell = RNNCell(D, H, nonlinearity=nonlinearity, bias=False)
+    cell = cell.to(dtype=Q.dtype, device=Q.device)
     with torch.no_grad():
         cell.W_hh.copy_(rho * Q)
         cell.W_xh.copy_(W_xh)
