@@ -100,7 +100,9 @@ def fit_together(models, batch_fns, loss_fn, *, steps: int, lr: float,
     call; for networks this small a step costs about as much for five seeds as for one.
     ``callbacks[s](step, history)`` runs after each step with model ``s`` holding its weights;
     when it returns ``True`` model ``s`` keeps the weights of that step (its training stops
-    there). Returns one history per model, as :func:`~rnnlab.train.fit` returns it.
+    there). Returns one history per model, as :func:`~rnnlab.train.fit` returns it. It is the
+    counterpart of :func:`rnnlab.train.fit_together` (chapter 5) for PyTorch's layers, which
+    ``torch.func.vmap`` cannot batch.
     """
     from .train import check_clip_norm, make_optimizer
 
