@@ -29,6 +29,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import browser_check as bc  # noqa: E402  (a helper module beside this file, not a package)
+import browser_language as bl  # noqa: E402  (another)
 from page_sources import Expect, expectations  # noqa: E402  (one more)
 
 from rnncourse import book as book_build  # noqa: E402
@@ -81,18 +82,26 @@ def build_is_fresh() -> bool:
     if not (HTML / "index.html").is_file() or not HASH_FILE.is_file():
         return False
     built = HASH_FILE.stat().st_mtime
-    return all(p.stat().st_mtime < built for p in book_sources())
+    italian = HTML / "it" / "index.html"          # built after the English book, from its cache
+    return all(p.stat().st_mtime < built for p in book_sources()) and italian.is_file() and \
+        all(p.stat().st_mtime < italian.stat().st_mtime
+            for p in (ROOT / "locales").rglob("*.po"))
 
 
 def build_book() -> None:
     """Build as ``make book`` does, through :mod:`rnncourse.book` (the one place that knows
     the command, ``--all -W -n --keep-going``, and clears the execution cache when ``rnnlab``
-    changed); on failure, its summary names the failing notebooks, cells and warnings."""
-    from rnncourse import book
+    changed), then the Italian book from the same cache (:mod:`rnncourse.i18n`); on failure,
+    the summary names the failing notebooks, cells and warnings."""
+    from rnncourse import book, i18n
 
     done = book.build(ROOT, timeout=1800)
     if done.returncode != 0:
         pytest.fail("the book build failed (`python -m rnncourse.book`):\n"
+                    + book.failure_summary(done.stdout), pytrace=False)
+    done = i18n.build(ROOT)
+    if done.returncode != 0:
+        pytest.fail("the Italian book's build failed (`python -m rnncourse.i18n build`):\n"
                     + book.failure_summary(done.stdout), pytrace=False)
 
 
@@ -152,6 +161,8 @@ def test_every_page_as_a_reader_sees_it(site, subtests):
             source = source_of(entry)
             expect = expectations(source) if source else Expect()
             report = site.check(f"{entry}.html", expect, screenshot_name=Path(entry).name)
+            report.problems += bl.language_problems(site.page, site.base + f"{entry}.html",
+                                                    "en", _exists)
             weights.append(f"{entry:<40} {report.weight / 1e6:6.2f} {report.responses:9d} "
                            f"{report.interactive:11d}")
             assert not report.problems, (
@@ -160,6 +171,38 @@ def test_every_page_as_a_reader_sees_it(site, subtests):
     print("\n".join(weights))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / "page-weights.txt").write_text("\n".join(weights) + "\n")
+
+
+def _exists(path: str) -> bool:
+    """Whether the page at URL path ``path`` of the local server exists in the build."""
+    return (HTML / path.lstrip("/")).is_file()
+
+
+def test_every_italian_page_as_a_reader_sees_it(site, subtests):
+    """The Italian book (issue 25), each page as the English one is checked, and in Italian:
+    <html lang="it">, no English paragraph of prose, a language button to the English page."""
+    for entry in toc_entries():
+        with subtests.test(page=f"it/{entry}"):
+            source = source_of(entry)
+            expect = expectations(source) if source else Expect()
+            rel = f"it/{entry}.html"
+            report = site.check(rel, expect, screenshot_name=f"it-{Path(entry).name}")
+            problems = report.problems + bl.language_problems(site.page, site.base + rel,
+                                                              "it", _exists)
+            assert not problems, f"{rel} ({len(problems)} problems):\n  " + \
+                "\n  ".join(problems)
+
+
+def test_the_language_check_finds_english_prose_and_passes_italian():
+    assert bl.english_paragraphs(["The gradient of the loss with respect to the weights is "
+                                  "a product of Jacobians."]) != []
+    assert bl.english_paragraphs(["Il gradiente della loss rispetto ai pesi è un prodotto di "
+                                  "matrici jacobiane, una per ogni passo."]) == []
+    assert bl.english_paragraphs(["LSTM (chrono) 0.01 0.1448"]) == []   # too short to judge
+    button = '<button onclick="window.location.href=\'../it/chapters/03_x.html\'">IT</button>'
+    assert bl.switch_target(button, "http://h/chapters/03_x.html") == \
+        "http://h/it/chapters/03_x.html"
+    assert bl.switch_target(None, "http://h/intro.html") is None
 
 
 #: The chapters whose page must hold at least one interactive figure (issue 26): every one.

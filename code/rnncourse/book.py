@@ -1,7 +1,9 @@
 """Building the HTML book: the one place that knows the command, the cache rule and how to
 report a failure (``make book`` and the browser test both call it).
 
-``python -m rnncourse.book`` builds the book into ``_build/html`` with every warning an error:
+``python -m rnncourse.book`` builds the book into ``_build/html`` with every warning an error,
+then the Italian book into ``_build/html/it`` from the same execution cache
+(:mod:`rnncourse.i18n`; ``--english-only`` skips it):
 
 * ``jupyter-book build . --all -W -n --keep-going``: ``--all`` re-reads every page, so no
   warning hides behind an incremental build; ``-W`` makes a failing notebook fail the build.
@@ -239,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
                                      description="build the HTML book into _build/html")
     parser.add_argument("--claims-log", type=Path, default=None, metavar="LOG",
                         help="append the claims of the notebooks executed here to LOG")
+    parser.add_argument("--english-only", action="store_true",
+                        help="build the English book only, not the Italian one beside it")
     args = parser.parse_args(argv)
     root = find_root()
     done = build(root, claims_log=args.claims_log)
@@ -248,6 +252,17 @@ def main(argv: list[str] | None = None) -> int:
               + failure_summary(done.stdout), file=sys.stderr)
         return 1
     print(f"built {root / '_build' / 'html' / 'index.html'}")
+    if args.english_only:
+        return 0
+    from . import i18n
+
+    done = i18n.build(root)
+    if done.returncode != 0:
+        print("the Italian book's build failed (python -m rnncourse.i18n build):\n"
+              + failure_summary(done.stdout), file=sys.stderr)
+        return 1
+    print(f"built {root / '_build' / 'html' / i18n.SUBDIR / 'index.html'} (the Italian book, "
+          "from the same execution cache)")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The Italian edition: message catalogues of the book's prose and their checks (issue 25).
+"""The Italian edition: its catalogues and its book (issue 25).
 
 The book is written once, in English. Sphinx's gettext workflow cuts its prose into messages (a
 paragraph, a heading, a list item, a caption, a table cell) and keeps one catalogue per page
@@ -11,7 +11,7 @@ messages: there is one source of code for both languages.
     into ``_build/i18n/gettext``, reading the notebooks from the execution cache of ``make book``
     (which must be current: no notebook executes here); the figures' captions and alt texts are
     extracted, the outputs of cells are not (they are results, not prose, and change when the
-    code does: :func:`setup`), then updates the catalogues with ``sphinx-intl``:
+    code does: :mod:`rnncourse.i18n_sphinx`), then updates the catalogues with ``sphinx-intl``:
     a new English message is added untranslated, a changed one keeps its old translation marked
     *fuzzy* (to be checked), and one that left the page is kept as *obsolete*.
 ``python -m rnncourse.i18n build`` (``make book-it``)
@@ -19,240 +19,36 @@ messages: there is one source of code for both languages.
     toolchain and the same execution cache as ``make book`` (no notebook executes again), the
     book's title and the table of contents' captions in Italian (:data:`TITLE`, :data:`TOC`),
     warnings as errors. Every page of both books carries a language button that leads to the
-    same page in the other language (:func:`setup`).
+    same page in the other language (:mod:`rnncourse.i18n_sphinx`).
 ``python -m rnncourse.i18n check``
     fails, naming the page and the message, on every message that is untranslated, fuzzy or
     obsolete, and on every translation that drops or changes a role, a reference, a citation
-    or inline math of its source (:func:`markup`); so a changed English paragraph fails the
-    tests until its translation follows.
+    or inline math of its source (:mod:`rnncourse.catalogues`); so a changed English
+    paragraph fails the tests until its translation follows.
 """
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import book
+from .catalogues import LANGUAGE, LOCALES, catalogues, check_catalogues, read
+from .i18n_sphinx import SUBDIR
 from .repo import find_root
 
-__all__ = ["LANGUAGE", "LOCALES", "TEMPLATES", "SUBDIR", "TITLE", "TOC", "SWITCH", "markup",
-           "Problem", "check_catalogue", "check_catalogues", "catalogues", "extract",
-           "tidy", "other_language_url", "italian_config", "build", "glossary_terms",
-           "term_problems", "setup", "main"]
+__all__ = ["LANGUAGE", "LOCALES", "TEMPLATES", "SUBDIR", "TITLE", "TOC", "tidy", "extract",
+           "italian_config", "build", "main"]
 
-LANGUAGE = "it"
-#: The catalogues, one per page, relative to the repository.
-LOCALES = Path("locales")
 #: Where ``extract`` leaves the templates (``.pot``), relative to the repository.
 TEMPLATES = Path("_build") / "i18n" / "gettext"
-#: Where the Italian book is served from, inside the English one.
-SUBDIR = LANGUAGE
 #: The book's title in Italian (``_config.yml``'s ``title`` is not a message).
 TITLE = "Reti ricorrenti, in pratica"
 #: The captions of ``_toc.yml``'s parts in Italian (not messages either).
 TOC = {"Chapters": "Capitoli", "For readers and instructors": "Per chi legge e chi insegna"}
-#: The language button: (its text, its tooltip) on a page of each language.
-SWITCH = {"en": ("IT", "Leggi questa pagina in italiano"),
-          "it": ("EN", "Read this page in English")}
-
-# What must survive translation unchanged: MyST roles with their target ({ref}`ch03`,
-# {eq}`eq-03-bound`, {cite:t}`bengio1994learning`), inline math ($...$) and Markdown link
-# targets (...](03_vanishing_exploding.ipynb#...)).
-_ROLE = re.compile(r"(?<!`)\{[a-z:-]+\}`[^`]*`")    # not inline code such as `{solution-start}`
-_MATH = re.compile(r"(?<![\\$])\$(?!\$)([^$]+?)(?<!\\)\$")
-_LINK = re.compile(r"\]\(([^)\s]+)\)")
-_ROLE_TEXT = re.compile(r"^\{(?P<role>[a-z:-]+)\}`(?:(?P<text>[^`<]*?)\s*<(?P<target>[^`>]+)>"
-                        r"|(?P<bare>[^`]*))`$")
-
-
-def markup(text: str) -> list[str]:
-    """The parts of a message that its translation must keep as they are, sorted: each role's
-    name and target (a role's own link text may be translated: ``{ref}`text <target>```), each
-    inline formula and each link target."""
-    parts = []
-    for role in _ROLE.findall(text):
-        m = _ROLE_TEXT.match(role)
-        target = m.group("target") or m.group("bare") if m else role
-        parts.append(f"{{{m.group('role') if m else '?'}}}{target}")
-    parts += [f"${formula.strip()}$" for formula in _MATH.findall(text)]
-    parts += [f"]({target})" for target in _LINK.findall(text)]
-    return sorted(parts)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One message of one catalogue that is not ready: where, what, and the message."""
-    catalogue: str
-    line: int
-    kind: str
-    message: str
-
-    def __str__(self) -> str:
-        text = " ".join(self.message.split())
-        return f"{self.catalogue}:{self.line}: {self.kind}: {text[:100]}"
-
-
-def _read(path: Path):
-    from babel.messages.pofile import read_po
-
-    with open(path, "rb") as f:
-        return read_po(f, locale=LANGUAGE, abort_invalid=True)
-
-
-def check_catalogue(path: Path, root: Path | None = None) -> list[Problem]:
-    """Every problem of one catalogue (see the module's notes)."""
-    root = Path(root or find_root())
-    name = Path(path).relative_to(root).as_posix() if Path(path).is_absolute() else str(path)
-    catalog = _read(Path(path))
-    problems = []
-    for message in catalog:
-        if not message.id:
-            continue                                     # the header
-        line = message.lineno or 0
-        source = message.id if isinstance(message.id, str) else message.id[0]
-        target = message.string if isinstance(message.string, str) else message.string[0]
-        if message.fuzzy:
-            problems.append(Problem(name, line, "fuzzy (its English changed; check it)", source))
-        elif not target:
-            problems.append(Problem(name, line, "untranslated", source))
-        elif markup(source) != markup(target):
-            missing = sorted(set(markup(source)) - set(markup(target)))
-            extra = sorted(set(markup(target)) - set(markup(source)))
-            problems.append(Problem(name, line, f"markup differs (missing {missing}, extra "
-                                    f"{extra})", source))
-    for message in catalog.obsolete.values():
-        source = message.id if isinstance(message.id, str) else message.id[0]
-        problems.append(Problem(name, message.lineno or 0,
-                                "obsolete (its English left the page; delete it)", source))
-    return problems
-
-
-def catalogues(root: Path | None = None) -> list[Path]:
-    """The Italian catalogues of the repository, in path order."""
-    root = Path(root or find_root())
-    return sorted((root / LOCALES / LANGUAGE / "LC_MESSAGES").rglob("*.po"))
-
-
-def check_catalogues(root: Path | None = None) -> list[Problem]:
-    """Every problem of every Italian catalogue."""
-    root = Path(root or find_root())
-    return [p for path in catalogues(root) for p in check_catalogue(path, root)]
-
-
-def glossary_terms(root: Path | None = None) -> dict[str, list[str]]:
-    """The glossary's pairs: each English term with its Italian renderings (the italic words
-    of its entry's "**Italiano:**" line, e.g. ``"forget gate": ["gate di forget",
-    "dimenticanza"]``)."""
-    root = Path(root or find_root())
-    text = (root / "chapters" / "glossary.md").read_text(encoding="utf-8")
-    lines = text[text.index("```{glossary}"):].splitlines()
-    pairs = {}
-    for line, after in zip(lines, lines[1:]):
-        if line and not line.startswith((" ", "`", ":")) and "**Italiano:**" in after:
-            italian = after.split("**Italiano:**", 1)[1].split(". ", 1)[0]
-            pairs[line.strip()] = re.findall(r"\*([^*]+)\*", italian)
-    return pairs
-
-
-def _has_term(text: str, italian: str) -> bool:
-    # every word of the term, up to its ending (gradiente/gradienti, nascosto/nascosti,
-    # pesi/pesa)
-    low = text.lower()
-    return all(w[:max(3, len(w) - 2)].lower() in low
-               for w in re.findall(r"\w+", italian) if len(w) > 3)
-
-
-_CODE = re.compile(r"`[^`]*`")
-
-
-def _prose(text: str) -> str:
-    """``text`` without its inline code and the targets of its roles (``attention.Seq2Seq``,
-    {numref}`fig-07-attention` name code and labels, not the concept)."""
-    return _CODE.sub(" ", _ROLE.sub(" ", text))
-
-
-def term_problems(root: Path | None = None) -> list[Problem]:
-    """Translated messages whose English uses a glossary term and whose Italian uses none of
-    that term's renderings (one term per concept; the glossary's own page is exempt)."""
-    root = Path(root or find_root())
-    pairs = glossary_terms(root)
-    patterns = {en: re.compile(r"\b" + re.escape(en) + r"(s|es)?\b", re.I) for en in pairs}
-    problems = []
-    for path in catalogues(root):
-        if path.stem == "glossary":
-            continue
-        for message in _read(path):
-            if not message.id or not message.string or message.fuzzy:
-                continue
-            for en, pattern in patterns.items():
-                if pattern.search(_prose(message.id)) and pairs[en] and \
-                        not any(_has_term(message.string, it) for it in pairs[en]):
-                    problems.append(Problem(path.relative_to(root).as_posix(),
-                                            message.lineno or 0,
-                                            f"glossary term {en!r} not rendered as "
-                                            f"{' or '.join(pairs[en])}", message.id))
-    return problems
-
-
-def _untranslatable(document) -> None:
-    """Mark what is not prose as not to be translated: the outputs of code cells (results,
-    which change when the code does) and display math (a translated display equation renders
-    as an empty formula)."""
-    from docutils import nodes
-
-    for node in document.findall(nodes.math_block):
-        node["translatable"] = False
-    for box in document.findall(nodes.container):
-        if "cell_output" in box.get("classes", []):
-            for node in box.findall(nodes.TextElement):
-                node["translatable"] = False
-
-
-def other_language_url(pagename: str, language: str) -> str:
-    """The relative URL, from page ``pagename`` of the book in ``language``, of the same page
-    in the other language (the Italian book lives in ``it/`` inside the English one)."""
-    if language not in SWITCH:
-        raise ValueError(f"language must be one of {sorted(SWITCH)}, got {language!r}")
-    up = "../" * pagename.count("/")
-    return (f"{up}{SUBDIR}/{pagename}.html" if language == "en"
-            else f"{up}../{pagename}.html")
-
-
-def _language_button(app, pagename, templatename, context, doctree) -> None:
-    language = app.config.language or "en"
-    if language not in SWITCH or not doctree:
-        return
-    url = other_language_url(pagename, language)
-    text, tooltip = SWITCH[language]
-    other = "it" if language == "en" else "en"
-    context["metatags"] = context.get("metatags", "") + (
-        f'\n<link rel="alternate" hreflang="{other}" href="{url}" />')
-    context.setdefault("header_buttons", []).insert(0, {
-        "type": "javascript", "javascript": f"window.location.href='{url}'",
-        "tooltip": tooltip, "icon": "fas fa-language", "text": text,
-        "label": "language-button"})
-
-
-def setup(app):
-    """Sphinx extension (in ``_config.yml``): run :func:`_untranslatable` on every page before
-    Sphinx's own translation step, in both languages' builds and in the extraction; give every
-    HTML page its language button."""
-    from sphinx.transforms import SphinxTransform
-
-    class Untranslatable(SphinxTransform):
-        default_priority = 10                       # before sphinx.transforms.i18n.Locale (20)
-
-        def apply(self, **kwargs) -> None:
-            _untranslatable(self.document)
-
-    app.add_transform(Untranslatable)
-    app.connect("html-page-context", _language_button, priority=600)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
 def italian_config(root: Path) -> tuple[Path, Path]:
@@ -354,7 +150,7 @@ def tidy(path: Path) -> None:
     translator) from one catalogue; what is translated is left as it is."""
     from babel.messages.pofile import write_po
 
-    catalog = _read(path)
+    catalog = read(path)
     catalog.fuzzy = False
     catalog.project = TITLE
     catalog.last_translator = "The Recurrent Networks, Hands-On authors"
