@@ -126,11 +126,13 @@ def test_outputs_of_code_cells_and_display_math_are_not_offered_for_translation(
     prose = nodes.paragraph("A paragraph.", "A paragraph.")
     output = nodes.container(classes=["cell_output"])
     table_cell = nodes.paragraph("0.53 ± 0.13", "0.53 ± 0.13")
-    output += table_cell
+    caption = nodes.caption("Test error by step.", "Test error by step.")
+    output += [table_cell, nodes.figure("", caption)]
     math = nodes.math_block("x = 1", "x = 1")
     document += [prose, output, math]
     i18n_sphinx._untranslatable(document)
     assert prose.get("translatable", True) is True
+    assert caption.get("translatable", True) is True          # a figure's caption is prose
     assert table_cell["translatable"] is False and math["translatable"] is False
 
 

@@ -117,6 +117,9 @@ def extract(root: Path | None = None) -> Path:
     config.setdefault("execute", {})["cache"] = str(root / CACHE)
     sphinx = config.setdefault("sphinx", {}).setdefault("config", {})
     sphinx["gettext_compact"] = False            # one catalogue per page
+    # MyST-NB renders text/plain for the gettext builder; with the PNG, the figures' alt
+    # texts (from the cells' metadata) become messages like their captions
+    sphinx["nb_mime_priority_overrides"] = [["gettext", "image/png", 5]]
     sphinx["gettext_uuid"] = False
     sphinx["gettext_location"] = True
     out.mkdir(parents=True, exist_ok=True)
@@ -146,8 +149,8 @@ _GUESSED_FLAGS = {"python-format", "python-brace-format"}
 
 
 def tidy(path: Path) -> None:
-    """Drop the guessed format flags and sphinx-intl's placeholder header (fuzzy, no
-    translator) from one catalogue; what is translated is left as it is."""
+    """Drop the guessed format flags, the obsolete messages and sphinx-intl's placeholder header
+    (fuzzy, no translator) from one catalogue; what is translated is left as it is."""
     from babel.messages.pofile import write_po
 
     catalog = read(path)
@@ -156,8 +159,9 @@ def tidy(path: Path) -> None:
     catalog.last_translator = "The Recurrent Networks, Hands-On authors"
     catalog.language_team = "Italiano"
     catalog.revision_date = catalog.creation_date
-    for message in list(catalog) + list(catalog.obsolete.values()):
+    for message in catalog:
         message.flags -= _GUESSED_FLAGS
+    catalog.obsolete.clear()                 # English that left the book: nothing to keep
     with open(path, "wb") as f:
         write_po(f, catalog, width=100)
 

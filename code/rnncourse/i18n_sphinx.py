@@ -21,16 +21,19 @@ SWITCH = {"en": ("IT", "Leggi questa pagina in italiano"),
 
 def _untranslatable(document) -> None:
     """Mark what is not prose as not to be translated: the outputs of code cells (results,
-    which change when the code does) and display math (a translated display equation renders
-    as an empty formula)."""
+    which change when the code does), except the captions of the figures drawn there (prose,
+    from the cell's metadata), and display math (a translated display equation renders as an
+    empty formula)."""
     from docutils import nodes
 
     for node in document.findall(nodes.math_block):
         node["translatable"] = False
     for box in document.findall(nodes.container):
         if "cell_output" in box.get("classes", []):
+            captions = {id(n) for c in box.findall(nodes.caption) for n in c.findall()}
             for node in box.findall(nodes.TextElement):
-                node["translatable"] = False
+                if id(node) not in captions:
+                    node["translatable"] = False
 
 
 def other_language_url(pagename: str, language: str) -> str:
