@@ -11,7 +11,7 @@ messages: there is one source of code for both languages.
     into ``_build/i18n/gettext``, reading the notebooks from the execution cache of ``make book``
     (which must be current: no notebook executes here); the figures' captions and alt texts are
     extracted, the outputs of cells are not (they are results, not prose, and change when the
-    code does: :mod:`rnncourse.i18n_sphinx`), then updates the catalogues with ``sphinx-intl``:
+    code does: :mod:`rnncourse.i18n_sphinx`), then updates the catalogues (:func:`update`):
     a new English message is added untranslated, a changed one keeps its old translation marked
     *fuzzy* (to be checked), and one that left the page is kept as *obsolete*.
 ``python -m rnncourse.i18n build`` (``make book-it``)
@@ -40,8 +40,8 @@ from .catalogues import LANGUAGE, LOCALES, catalogues, check_catalogues, read
 from .i18n_sphinx import SUBDIR
 from .repo import find_root
 
-__all__ = ["LANGUAGE", "LOCALES", "TEMPLATES", "SUBDIR", "TITLE", "TOC", "tidy", "extract",
-           "italian_config", "build", "main"]
+__all__ = ["LANGUAGE", "LOCALES", "TEMPLATES", "SUBDIR", "TITLE", "TOC", "tidy", "update",
+           "extract", "italian_config", "build", "main"]
 
 #: Where ``extract`` leaves the templates (``.pot``), relative to the repository.
 TEMPLATES = Path("_build") / "i18n" / "gettext"
@@ -134,12 +134,58 @@ def extract(root: Path | None = None) -> Path:
     built = out / "_build" / "gettext"
     if built.exists():
         shutil.move(str(built), str(root / TEMPLATES))
-    subprocess.run([sys.executable, "-m", "sphinx_intl", "update", "-p", str(root / TEMPLATES),
-                    "-l", LANGUAGE, "-d", str(root / LOCALES), "-w", "100"],
-                   cwd=root, check=True)
-    for path in catalogues(root):
-        tidy(path)
-    return root / LOCALES / LANGUAGE / "LC_MESSAGES"
+    folder = root / LOCALES / LANGUAGE / "LC_MESSAGES"
+    for template in sorted((root / TEMPLATES).rglob("*.pot")):
+        _add_exercise_titles(template, out / "_build" / ".doctrees" / template.relative_to(
+            root / TEMPLATES).with_suffix(".doctree"))
+        update(template, folder / template.relative_to(root / TEMPLATES).with_suffix(".po"))
+    return folder
+
+
+def _add_exercise_titles(template: Path, doctree: Path) -> None:
+    """Add the exercises' titles of a page to its template. The translation step sees them
+    (:mod:`rnncourse.i18n_sphinx` gives them a source), but the gettext builder reads each page
+    after sphinx-exercise has rebuilt the titles without one; the page as read still has them."""
+    import pickle
+
+    from babel.messages.pofile import read_po, write_po
+
+    from .i18n_sphinx import exercise_subtitles
+
+    if not doctree.is_file():
+        return
+    with open(doctree, "rb") as f:
+        titles = exercise_subtitles(pickle.load(f))
+    if not titles:
+        return
+    with open(template, "rb") as f:
+        pot = read_po(f)
+    for node in titles:
+        where = os.path.relpath(node.source, template.parent) if node.source else ""
+        pot.add(node.rawsource or node.astext(), locations=[(where, node.line or 0)])
+    with open(template, "wb") as f:
+        write_po(f, pot, width=100)
+
+
+def update(template: Path, path: Path) -> None:
+    """Bring the catalogue ``path`` up to the template ``template`` (what ``sphinx-intl update``
+    does, with Babel): new messages untranslated, changed ones fuzzy with their previous English
+    kept as ``#| msgid`` for the translator, then :func:`tidy`."""
+    from babel.messages.pofile import read_po, write_po
+
+    with open(template, "rb") as f:
+        pot = read_po(f)
+    if path.exists():
+        catalog = read(path)
+    else:
+        from babel.messages.catalog import Catalog
+
+        catalog = Catalog(locale=LANGUAGE)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    catalog.update(pot)
+    with open(path, "wb") as f:
+        write_po(f, catalog, width=100, include_previous=True)
+    tidy(path)
 
 
 #: Flags that Babel guesses from the text of a message: "1% of" reads as a Python %-format,
@@ -163,7 +209,7 @@ def tidy(path: Path) -> None:
         message.flags -= _GUESSED_FLAGS
     catalog.obsolete.clear()                 # English that left the book: nothing to keep
     with open(path, "wb") as f:
-        write_po(f, catalog, width=100)
+        write_po(f, catalog, width=100, include_previous=True)
 
 
 def main(argv: list[str] | None = None) -> int:
