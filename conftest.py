@@ -128,7 +128,8 @@ def _run_in_kernel(kernel, code: str, timeout: float = 120) -> None:
 #: (every chapter's learner notebook once), so that the xdist workers (``--dist loadfile``:
 #: one file per worker) end together. xdist keeps this order only with
 #: ``--no-loadscope-reorder`` (the Makefile's flags).
-FIRST = ("tests/test_nbgrader.py", "tests/test_browser.py", "tests/test_learner_runs.py")
+FIRST = ("tests/test_nbgrader.py", "tests/test_browser.py", "tests/test_learner_runs.py",
+         "tests/test_browser_italian.py")
 
 
 def pytest_collection_modifyitems(items):

@@ -252,9 +252,10 @@ class Site:
             self._events.append(("request", f"{url[len(self.base):]}: {why}"))
 
     # checks -----------------------------------------------------------------------------
-    def check(self, rel: str, expect: Expect | None = None, screenshot_name: str | None = None
-              ) -> PageReport:
-        """Open ``rel`` (a path under the html folder) and return what is wrong with it."""
+    def check(self, rel: str, expect: Expect | None = None, screenshot_name: str | None = None,
+              *, overflow: bool = True) -> PageReport:
+        """Open ``rel`` (a path under the html folder) and return what is wrong with it
+        (``overflow=False``: without the check at a phone's width, which loads the page again)."""
         report, expect = PageReport(rel), expect or Expect()
         self._events.clear()
         self.page.goto(self.base + rel, wait_until="load")
@@ -286,7 +287,8 @@ class Site:
             report.screenshot = self.screenshots / f"{screenshot_name}.png"
             self.page.screenshot(path=str(report.screenshot), full_page=True)
         self._check_solutions(expect, report)
-        self._check_overflow(report)
+        if overflow:
+            self._check_overflow(report)
         self.page.wait_for_timeout(50)  # let late console messages arrive
         self._sort_events(report)
         return report

@@ -178,21 +178,6 @@ def _exists(path: str) -> bool:
     return (HTML / path.lstrip("/")).is_file()
 
 
-def test_every_italian_page_as_a_reader_sees_it(site, subtests):
-    """The Italian book (issue 25), each page as the English one is checked, and in Italian:
-    <html lang="it">, no English paragraph of prose, a language button to the English page."""
-    for entry in toc_entries():
-        with subtests.test(page=f"it/{entry}"):
-            source = source_of(entry)
-            expect = expectations(source) if source else Expect()
-            rel = f"it/{entry}.html"
-            report = site.check(rel, expect, screenshot_name=f"it-{Path(entry).name}")
-            problems = report.problems + bl.language_problems(site.page, site.base + rel,
-                                                              "it", _exists)
-            assert not problems, f"{rel} ({len(problems)} problems):\n  " + \
-                "\n  ".join(problems)
-
-
 def test_the_language_check_finds_english_prose_and_passes_italian():
     assert bl.english_paragraphs(["The gradient of the loss with respect to the weights is "
                                   "a product of Jacobians."]) != []
