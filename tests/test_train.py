@@ -295,3 +295,21 @@ def test_fit_adding_together_rejects_bad_arguments(subtests):
             with pytest.raises(ValueError, match=match):
                 train.fit_adding_together(models, 6, seeds=seeds, steps=1, batch_size=4, lr=0.1,
                                           test=test)
+
+
+def test_clip_each_clips_every_seed_as_clip_grad_norm_clips_one_model():
+    torch.manual_seed(0)
+    grads = [torch.randn(3, 4, 5), torch.randn(3, 7)]               # (S, ...), three seeds
+    alone = [[g[s].clone() for g in grads] for s in range(3)]
+    norms = train.clip_each_(grads, 1.0)
+    for s in range(3):
+        params = [torch.nn.Parameter(torch.zeros_like(g)) for g in alone[s]]
+        for p, g in zip(params, alone[s]):
+            p.grad = g
+        expected = torch.nn.utils.clip_grad_norm_(params, 1.0)
+        assert torch.allclose(norms[s], expected)
+        for p, g in zip(params, grads):
+            assert torch.allclose(g[s], p.grad, rtol=1e-6, atol=0)
+    before = [g.clone() for g in grads]
+    assert torch.allclose(train.clip_each_(grads, None), norms.clamp(max=1.0), atol=1e-5)
+    assert all(torch.equal(a, b) for a, b in zip(before, grads))      # None: no clipping

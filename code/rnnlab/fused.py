@@ -104,7 +104,7 @@ def fit_together(models, batch_fns, loss_fn, *, steps: int, lr: float,
     counterpart of :func:`rnnlab.train.fit_together` (chapter 5) for PyTorch's layers, which
     ``torch.func.vmap`` cannot batch.
     """
-    from .train import check_clip_norm, make_optimizer
+    from .train import check_clip_norm, clip_each_, make_optimizer
 
     models = list(models)
     for m in models:
@@ -143,11 +143,7 @@ def fit_together(models, batch_fns, loss_fn, *, steps: int, lr: float,
         losses = torch.stack([loss_fn(o, t) for o, t in zip(out, y)])          # (S,)
         opt.zero_grad(set_to_none=True)
         losses.sum().backward()                    # the sum: each seed gets its own gradient
-        norms = torch.stack([p.grad.flatten(1).norm(dim=1) for p in stacked]).norm(dim=0)  # (S,)
-        if clip_norm is not None:                  # as clip_grad_norm_, each seed on its own
-            scale = (clip_norm / (norms + 1e-6)).clamp(max=1.0)                # (S,)
-            for p in stacked:
-                p.grad.mul_(scale.view(-1, *[1] * (p.dim() - 1)))
+        norms = clip_each_([p.grad for p in stacked], clip_norm)    # each seed on its own, (S,)
         opt.step()
         for s in list(active):
             with torch.no_grad():

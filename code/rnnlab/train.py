@@ -35,7 +35,7 @@ from ._validate import (
 
 __all__ = ["fit", "fit_adding", "fit_adding_together", "fit_together", "one_of",
            "global_grad_norm", "make_optimizer", "optimizer_step", "check_clip_norm",
-           "show_progress", "OPTIMIZERS"]
+           "show_progress", "clip_each_", "OPTIMIZERS"]
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop}
 
@@ -213,6 +213,18 @@ def fit_adding_together(models, length: int, *, seeds, steps: int, batch_size: i
     return runs
 
 
+def clip_each_(grads: list[torch.Tensor], clip) -> torch.Tensor:
+    """Clip stacked gradients (a first axis of seeds) seed by seed, in place, as
+    ``clip_grad_norm_`` clips one model's; ``clip``: a number, one per seed, or ``None`` (no
+    clipping). Returns each seed's gradient norm before clipping, ``(S,)``."""
+    norm = torch.stack([g.flatten(1).norm(dim=1) for g in grads]).norm(dim=0)       # (S,)
+    if clip is not None:
+        scale = (clip / (norm + 1e-6)).clamp(max=1.0)                               # (S,)
+        for g in grads:
+            g.mul_(scale.view(-1, *[1] * (g.dim() - 1)).to(g.dtype))
+    return norm
+
+
 def fit_together(models, batch_fn: Callable[[int], tuple], loss_fn: Callable, *, steps: int,
                  lr: float = 1e-2, optimizer: str = "adam", clip_norm=None,
                  callback: Callable | None = None, stop: Callable | None = None):
@@ -250,11 +262,7 @@ def fit_together(models, batch_fn: Callable[[int], tuple], loss_fn: Callable, *,
         loss = vmap(loss_fn)(forward(params, buffers, x.to(device)), y.to(device))   # (S,)
         opt.zero_grad(set_to_none=True)
         loss.sum().backward()                  # the sum: each model gets its own gradient
-        grads = [p.grad for p in params.values() if p.grad is not None]
-        norm = torch.stack([g.flatten(1).norm(dim=1) for g in grads]).norm(dim=0)   # (S,)
-        scale = (clip / (norm + 1e-6)).clamp(max=1.0)                       # as clip_grad_norm_
-        for g in grads:
-            g.mul_(scale.view(-1, *[1] * (g.dim() - 1)).to(g.dtype))
+        norm = clip_each_([p.grad for p in params.values() if p.grad is not None], clip)
         opt.step()
         losses.append(loss.detach())
         norms.append(norm)
